@@ -1,0 +1,242 @@
+//! Parsing Binance's ratio series: decimal strings, timestamps as numbers or strings, any order.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+use crate::decimal::Decimal;
+
+/// One bucket of one cohort, as Binance published it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reading {
+    /// Bucket timestamp, epoch milliseconds.
+    pub timestamp: i64,
+    /// Long share, 0..=1.
+    pub long_share: Decimal,
+    /// Short share, 0..=1.
+    pub short_share: Decimal,
+    /// `None` when the short share is zero (the ratio is infinite).
+    pub long_short_ratio: Option<Decimal>,
+}
+
+/// Why a body could not be read as a ratio series.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unreadable upstream body: {0}")]
+pub struct BodyError(pub String);
+
+/// Parses a ratio-series body into readings sorted oldest first, one per timestamp (the first
+/// served wins when a timestamp repeats). `[]` parses to an empty series.
+pub fn parse_series(body: &[u8]) -> Result<Vec<Reading>, BodyError> {
+    let rows: Vec<RawRow<'_>> = serde_json::from_slice(body).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Eof => "truncated JSON",
+            serde_json::error::Category::Syntax => "not JSON",
+            _ => "not an array of ratio rows",
+        };
+        BodyError(format!("{what} ({e})"))
+    })?;
+    let mut readings = rows
+        .into_iter()
+        .map(RawRow::into_reading)
+        .collect::<Result<Vec<_>, _>>()?;
+    readings.sort_by_key(|r| r.timestamp);
+    readings.dedup_by_key(|r| r.timestamp);
+    Ok(readings)
+}
+
+#[derive(Deserialize)]
+struct RawRow<'a> {
+    #[serde(rename = "longAccount", borrow)]
+    long_account: NumText<'a>,
+    #[serde(rename = "shortAccount", borrow)]
+    short_account: NumText<'a>,
+    #[serde(rename = "longShortRatio", borrow)]
+    long_short_ratio: NumText<'a>,
+    timestamp: Timestamp,
+}
+
+impl RawRow<'_> {
+    fn into_reading(self) -> Result<Reading, BodyError> {
+        let share = |field: &str, text: &str| {
+            let d = Decimal::parse(text).map_err(|e| BodyError(format!("{field}: {e}")))?;
+            if d < Decimal::ZERO || d > Decimal::ONE {
+                return Err(BodyError(format!("{field} {text:?} is not a share in 0..=1")));
+            }
+            Ok(d)
+        };
+        let long_share = share("longAccount", &self.long_account.0)?;
+        let short_share = share("shortAccount", &self.short_account.0)?;
+        // With no shorts the ratio is infinite: served as null, whatever Binance wrote there.
+        let long_short_ratio = if short_share.is_zero() {
+            None
+        } else {
+            let text = &self.long_short_ratio.0;
+            let ratio = Decimal::parse(text)
+                .map_err(|e| BodyError(format!("longShortRatio: {e}")))?;
+            if ratio < Decimal::ZERO {
+                return Err(BodyError(format!("longShortRatio {text:?} is negative")));
+            }
+            Some(ratio)
+        };
+        Ok(Reading {
+            timestamp: self.timestamp.0,
+            long_share,
+            short_share,
+            long_short_ratio,
+        })
+    }
+}
+
+/// A number Binance sends as a string (usually) or as a JSON number; kept as text, parsed exactly.
+struct NumText<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for NumText<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = NumText<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a decimal string or number")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(NumText(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(NumText(Cow::Owned(v.to_owned())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(NumText(Cow::Owned(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(NumText(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                // Display of a finite f64 is its shortest round-trip decimal, with no exponent.
+                Ok(NumText(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Epoch milliseconds, sent as a JSON number (live) or a string (Binance's docs).
+struct Timestamp(i64);
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("epoch milliseconds as a number or a string of digits")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
+                i64::try_from(v)
+                    .map(Timestamp)
+                    .map_err(|_| E::custom("timestamp out of range"))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Timestamp, E> {
+                if v >= 0 {
+                    Ok(Timestamp(v))
+                } else {
+                    Err(E::custom("negative timestamp"))
+                }
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Timestamp, E> {
+                if v.fract() == 0.0 && (0.0..9.0e15).contains(&v) {
+                    Ok(Timestamp(v as i64))
+                } else {
+                    Err(E::custom("timestamp is not whole milliseconds"))
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Timestamp, E> {
+                if v.is_empty() || v.len() > 16 || !v.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(E::custom("timestamp string is not epoch milliseconds"));
+                }
+                v.parse().map(Timestamp).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CAPTURE: &str = r#"[{"symbol":"BTCUSDT","longAccount":"0.6561","longShortRatio":"1.9078","shortAccount":"0.3439","timestamp":1785672000000},
+ {"symbol":"BTCUSDT","longAccount":"0.6575","longShortRatio":"1.9197","shortAccount":"0.3425","timestamp":1785675600000}]"#;
+
+    #[test]
+    fn parses_a_live_capture_exactly() {
+        let rows = parse_series(CAPTURE.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].timestamp, 1_785_675_600_000);
+        assert_eq!(rows[1].long_share, Decimal::parse("0.6575").unwrap());
+        assert_eq!(rows[1].short_share, Decimal::parse("0.3425").unwrap());
+        assert_eq!(rows[1].long_short_ratio, Some(Decimal::parse("1.9197").unwrap()));
+    }
+
+    #[test]
+    fn accepts_string_timestamps_numeric_values_and_any_key_order() {
+        let body = r#"[{"timestamp":"1785675600000","shortAccount":0.3425,"longShortRatio":"1.9197","longAccount":"0.6575"}]"#;
+        let rows = parse_series(body.as_bytes()).unwrap();
+        assert_eq!(rows[0].timestamp, 1_785_675_600_000);
+        assert_eq!(rows[0].short_share, Decimal::parse("0.3425").unwrap());
+    }
+
+    #[test]
+    fn sorts_newest_first_input_and_drops_repeated_buckets() {
+        let body = r#"[
+          {"longAccount":"0.6","shortAccount":"0.4","longShortRatio":"1.5","timestamp":3},
+          {"longAccount":"0.7","shortAccount":"0.3","longShortRatio":"2.3333","timestamp":3},
+          {"longAccount":"0.5","shortAccount":"0.5","longShortRatio":"1","timestamp":1},
+          {"longAccount":"0.55","shortAccount":"0.45","longShortRatio":"1.2222","timestamp":2}]"#;
+        let rows = parse_series(body.as_bytes()).unwrap();
+        let ts: Vec<i64> = rows.iter().map(|r| r.timestamp).collect();
+        assert_eq!(ts, [1, 2, 3]);
+        assert_eq!(rows[2].long_share, Decimal::parse("0.6").unwrap(), "first served wins");
+    }
+
+    #[test]
+    fn an_empty_array_is_an_empty_series() {
+        assert!(parse_series(b"[]").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_zero_short_share_gives_no_ratio_instead_of_an_error() {
+        let body = r#"[{"longAccount":"1.0000","shortAccount":"0.0000","longShortRatio":"Infinity","timestamp":1}]"#;
+        let rows = parse_series(body.as_bytes()).unwrap();
+        assert_eq!(rows[0].long_short_ratio, None);
+    }
+
+    #[test]
+    fn anything_else_is_a_body_error() {
+        for body in [
+            "<html><body>403 Forbidden</body></html>",
+            r#"[{"longAccount":"0.6575","shortAccount":"0.3425","longSho"#,
+            r#"{"status":"ERROR","code":"99099990","message":"system busy"}"#,
+            r#"{"code":-1000,"msg":"An unknown error occurred"}"#,
+            r#"[{"shortAccount":"0.3","longShortRatio":"2","timestamp":1}]"#,
+            r#"[{"longAccount":"abc","shortAccount":"0.3","longShortRatio":"2","timestamp":1}]"#,
+            r#"[{"longAccount":"NaN","shortAccount":"0.3","longShortRatio":"2","timestamp":1}]"#,
+            r#"[{"longAccount":"0.7","shortAccount":"0.3","longShortRatio":"Infinity","timestamp":1}]"#,
+            r#"[{"longAccount":"1.7","shortAccount":"0.3","longShortRatio":"2","timestamp":1}]"#,
+            r#"[{"longAccount":"0.7","shortAccount":"0.3","longShortRatio":"2","timestamp":-5}]"#,
+            r#"[{"longAccount":"0.7","shortAccount":"0.3","longShortRatio":"2","timestamp":"soon"}]"#,
+            r#"[{"longAccount":null,"shortAccount":"0.3","longShortRatio":"2","timestamp":1}]"#,
+            "",
+            "null",
+        ] {
+            assert!(parse_series(body.as_bytes()).is_err(), "{body}");
+        }
+    }
+
+    #[test]
+    fn truncated_bodies_say_so() {
+        let err = parse_series(&CAPTURE.as_bytes()[..60]).unwrap_err();
+        assert!(err.0.starts_with("truncated JSON"), "{err}");
+    }
+}

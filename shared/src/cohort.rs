@@ -1,0 +1,64 @@
+//! The three cohorts Binance publishes, with the one id each that is used everywhere.
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cohort {
+    /// Every account with a position, one vote each.
+    RetailCrowd,
+    /// Top ~20% of accounts by margin balance, one vote each.
+    TopTradersByAccounts,
+    /// The same top accounts weighted by position size: smart money.
+    TopTradersByPosition,
+}
+
+impl Cohort {
+    /// In the order every answer lists them.
+    pub const ALL: [Cohort; 3] = [
+        Cohort::RetailCrowd,
+        Cohort::TopTradersByAccounts,
+        Cohort::TopTradersByPosition,
+    ];
+
+    pub const fn id(self) -> &'static str {
+        match self {
+            Cohort::RetailCrowd => "retail_crowd",
+            Cohort::TopTradersByAccounts => "top_traders_by_accounts",
+            Cohort::TopTradersByPosition => "top_traders_by_position",
+        }
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Cohort::RetailCrowd => "Retail crowd (all accounts)",
+            Cohort::TopTradersByAccounts => "Top traders by accounts",
+            Cohort::TopTradersByPosition => "Top traders by position (smart money)",
+        }
+    }
+
+    pub const fn description(self) -> &'static str {
+        match self {
+            Cohort::RetailCrowd => "Every account with an open position, one vote each.",
+            Cohort::TopTradersByAccounts => {
+                "The top ~20% of accounts by margin balance, one vote each."
+            }
+            Cohort::TopTradersByPosition => {
+                "The same top accounts, weighted by position size (money-weighted)."
+            }
+        }
+    }
+
+    pub const fn is_smart_money(self) -> bool {
+        matches!(self, Cohort::TopTradersByPosition)
+    }
+
+    /// Path of the cohort's series on Binance USDⓈ-M futures.
+    pub const fn upstream_path(self) -> &'static str {
+        match self {
+            Cohort::RetailCrowd => "/futures/data/globalLongShortAccountRatio",
+            Cohort::TopTradersByAccounts => "/futures/data/topLongShortAccountRatio",
+            Cohort::TopTradersByPosition => "/futures/data/topLongShortPositionRatio",
+        }
+    }
+}

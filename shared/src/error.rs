@@ -1,0 +1,114 @@
+//! The one error type every endpoint answers with, and the status code and `error.code` of each.
+
+use std::borrow::Cow;
+
+use lambda_http::http::StatusCode;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// A query parameter is missing its rule; `parameter` names it.
+    #[error("{message}")]
+    InvalidParameter {
+        parameter: Cow<'static, str>,
+        message: String,
+    },
+    /// Binance has no such symbol (it answers `200 []`, or `400 -1121` on some endpoints).
+    #[error("unknown symbol {symbol}: Binance publishes no long/short data for it")]
+    UnknownSymbol { symbol: String },
+    /// Binance answered 429 or 418, or this instance is waiting out a ban.
+    #[error("the upstream (Binance) is rate-limiting us; retry after {retry_after_secs} s")]
+    UpstreamRateLimited { retry_after_secs: u64 },
+    /// Binance did not answer within our time budget.
+    #[error("the upstream (Binance) did not answer in time")]
+    UpstreamTimeout,
+    /// Binance answered something we cannot serve (5xx, 403, 451, HTML, truncated or odd JSON).
+    #[error("{message}")]
+    UpstreamError { message: String },
+    /// No such route.
+    #[error("no such route; see GET /v1/meta for the endpoints")]
+    NotFound,
+}
+
+impl ApiError {
+    pub fn invalid(parameter: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        ApiError::InvalidParameter {
+            parameter: parameter.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn upstream(message: impl Into<String>) -> Self {
+        ApiError::UpstreamError {
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
+            ApiError::UnknownSymbol { .. } | ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::UpstreamRateLimited { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::UpstreamError { .. } => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// The stable, documented `error.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidParameter { .. } => "invalid_parameter",
+            ApiError::UnknownSymbol { .. } => "unknown_symbol",
+            ApiError::UpstreamRateLimited { .. } => "upstream_rate_limited",
+            ApiError::UpstreamTimeout => "upstream_timeout",
+            ApiError::UpstreamError { .. } => "upstream_error",
+            ApiError::NotFound => "not_found",
+        }
+    }
+
+    pub fn parameter(&self) -> Option<&str> {
+        match self {
+            ApiError::InvalidParameter { parameter, .. } => Some(parameter),
+            _ => None,
+        }
+    }
+
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::UpstreamRateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_maps_to_its_documented_status_and_code() {
+        let cases = [
+            (ApiError::invalid("period", "x"), 400, "invalid_parameter"),
+            (
+                ApiError::UnknownSymbol {
+                    symbol: "NOPEUSDT".into(),
+                },
+                404,
+                "unknown_symbol",
+            ),
+            (
+                ApiError::UpstreamRateLimited {
+                    retry_after_secs: 7,
+                },
+                503,
+                "upstream_rate_limited",
+            ),
+            (ApiError::UpstreamTimeout, 504, "upstream_timeout"),
+            (ApiError::upstream("x"), 502, "upstream_error"),
+            (ApiError::NotFound, 404, "not_found"),
+        ];
+        for (err, status, code) in cases {
+            assert_eq!(err.status().as_u16(), status, "{err:?}");
+            assert_eq!(err.code(), code);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The Lambda edge: what an API Gateway event (REST v1 or HTTP/function-URL v2) means to us.
+
+use std::time::Instant;
+
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+
+use crate::envelope;
+use crate::error::ApiError;
+use crate::params::Query;
+
+/// One invocation: who asked (request id), for which route, with which query.
+pub struct Call {
+    route: &'static str,
+    request_id: String,
+    path_matches: bool,
+    query: Vec<(String, String)>,
+    started: Instant,
+}
+
+impl Call {
+    pub fn new(event: &Request, route: &'static str) -> Self {
+        Call {
+            route,
+            request_id: request_id(event),
+            path_matches: path_matches(event.uri().path(), route),
+            query: query_pairs(event),
+            started: Instant::now(),
+        }
+    }
+
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    /// The route check, then the query rules (accepted names, no repeats, no empty values),
+    /// then the endpoint's own parsing. Nothing reaches the upstream before this succeeds.
+    pub fn params<T>(
+        &self,
+        accepted: &[&'static str],
+        parse: impl FnOnce(&Query<'_>) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        if !self.path_matches {
+            return Err(ApiError::NotFound);
+        }
+        let query = Query::new(
+            self.query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            accepted,
+        )?;
+        parse(&query)
+    }
+
+    /// The answer in the envelope, and one log line for the call (never the caller's API key).
+    pub fn respond<T: Serialize>(
+        &self,
+        result: Result<T, ApiError>,
+        message: &str,
+    ) -> Response<Body> {
+        let elapsed_us = self.started.elapsed().as_micros() as u64;
+        match result {
+            Ok(data) => {
+                tracing::info!(request_id = %self.request_id, route = self.route, status = 200, elapsed_us, "answered");
+                envelope::success(&data, message, &self.request_id)
+            }
+            Err(error) => {
+                tracing::info!(
+                    request_id = %self.request_id,
+                    route = self.route,
+                    status = error.status().as_u16(),
+                    code = error.code(),
+                    parameter = error.parameter(),
+                    elapsed_us,
+                    "answered with an error"
+                );
+                envelope::failure(&error, &self.request_id)
+            }
+        }
+    }
+}
+
+/// API Gateway's request id when there is one (so a caller's complaint can be found in the
+/// gateway's logs), else the Lambda request id.
+pub fn request_id(event: &Request) -> String {
+    let gateway = match event.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(c)) => c.request_id.clone(),
+        Some(RequestContext::ApiGatewayV2(c)) => c.request_id.clone(),
+        _ => None,
+    };
+    gateway
+        .filter(|id| !id.is_empty())
+        .or_else(|| event.lambda_context_ref().map(|c| c.request_id.clone()))
+        .unwrap_or_default()
+}
+
+/// Every (name, value) of the query string, repeats included, as API Gateway decoded them.
+pub fn query_pairs(event: &Request) -> Vec<(String, String)> {
+    let Some(map) = event.query_string_parameters_ref() else {
+        return Vec::new();
+    };
+    let mut names: Vec<&str> = map.iter().map(|(k, _)| k).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .flat_map(|name| {
+            map.all(name)
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |v| (name.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+/// `/v1/meta`, or `/{stage}/v1/meta` as REST API events carry it.
+pub fn path_matches(path: &str, route: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    match path.strip_suffix(route) {
+        Some("") => true,
+        Some(stage) => {
+            stage.starts_with('/') && stage.len() > 1 && !stage[1..].contains('/')
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_match_with_and_without_a_stage() {
+        assert!(path_matches("/v1/meta", "/v1/meta"));
+        assert!(path_matches("/v1/meta/", "/v1/meta"));
+        assert!(path_matches("/prod/v1/meta", "/v1/meta"));
+        assert!(!path_matches("/a/b/v1/meta", "/v1/meta"));
+        assert!(!path_matches("/v1/metadata", "/v1/meta"));
+        assert!(!path_matches("/xv1/meta", "/v1/meta"));
+        assert!(!path_matches("/v2/meta", "/v1/meta"));
+        assert!(!path_matches("/", "/v1/meta"));
+    }
+}

@@ -1,0 +1,44 @@
+//! smartmoney-api's core, in the order a request travels through it:
+//! `http` (the Lambda event) → `params` (validated newtypes) → `binance` (the upstream adapter)
+//! → `divergence` (pure maths on exact `decimal`s) → `envelope` (the answer, or an `error`).
+
+pub mod binance;
+pub mod cohort;
+pub mod config;
+pub mod decimal;
+pub mod divergence;
+pub mod envelope;
+pub mod error;
+pub mod http;
+pub mod params;
+
+pub use binance::BinanceClient;
+pub use cohort::Cohort;
+pub use config::Config;
+pub use error::ApiError;
+
+/// Said in every answer's `note`.
+pub const NOT_ADVICE: &str = "Not financial advice.";
+
+/// The routes, one per function; kept in step with template.yaml, the router config and openapi.yaml
+/// by the consistency test.
+pub mod routes {
+    pub const POSITIONING: &str = "/v1/positioning";
+    pub const DIVERGENCE: &str = "/v1/divergence";
+    pub const HISTORY: &str = "/v1/history";
+    pub const META: &str = "/v1/meta";
+}
+
+/// What the data endpoints need: the configuration and the one upstream client of this instance.
+pub struct Deps {
+    pub config: Config,
+    pub upstream: BinanceClient,
+}
+
+impl Deps {
+    /// Built once at cold start.
+    pub fn new(config: Config) -> Result<Self, reqwest::Error> {
+        let upstream = BinanceClient::new(&config.binance_base_url)?;
+        Ok(Deps { config, upstream })
+    }
+}
