@@ -11,6 +11,8 @@ pub struct Config {
     pub binance_base_url: String,
     /// The signal threshold in percentage points: `DIVERGENCE_THRESHOLD_PP`.
     pub threshold: Pct,
+    /// What every answer's `source` says; follows `binance_base_url`.
+    pub source: String,
 }
 
 impl Default for Config {
@@ -18,6 +20,7 @@ impl Default for Config {
         Config {
             binance_base_url: DEFAULT_BASE_URL.to_string(),
             threshold: DEFAULT_THRESHOLD_PP,
+            source: source_of(DEFAULT_BASE_URL),
         }
     }
 }
@@ -43,6 +46,7 @@ impl Config {
         if let Some(url) = base_url.map(str::trim).filter(|u| !u.is_empty()) {
             if url.starts_with("https://") || url.starts_with("http://") {
                 self.binance_base_url = url.trim_end_matches('/').to_string();
+                self.source = source_of(&self.binance_base_url);
             } else {
                 tracing::warn!(value = url, "ignoring binance base URL: not http(s)");
             }
@@ -52,29 +56,32 @@ impl Config {
                 Ok(t) if t > Pct::from_units(0) && t <= Pct::from_units(10_000) => {
                     self.threshold = t
                 }
-                _ => tracing::warn!(value = text, "ignoring divergence threshold: not a number in (0, 100]"),
+                _ => tracing::warn!(
+                    value = text,
+                    "ignoring divergence threshold: not a number in (0, 100]"
+                ),
             }
         }
     }
+}
 
-    /// What every answer's `source` says. Anything but Binance itself is said loudly.
-    pub fn source(&self) -> String {
-        let url = &self.binance_base_url;
-        if url == DEFAULT_BASE_URL {
-            return "binance_usdm_futures".to_string();
-        }
-        let host = url
-            .split("://")
-            .nth(1)
-            .unwrap_or("")
-            .split(['/', ':'])
-            .next()
-            .unwrap_or("");
-        if matches!(host, "127.0.0.1" | "localhost" | "[" | "::1") || host.starts_with("127.") {
-            "local_standin: SIMULATED data from a local Binance stand-in, NOT live market data".to_string()
-        } else {
-            "binance_usdm_futures via a configured upstream".to_string()
-        }
+/// What every answer's `source` says. Anything but Binance itself is said loudly.
+fn source_of(url: &str) -> String {
+    if url == DEFAULT_BASE_URL {
+        return "binance_usdm_futures".to_string();
+    }
+    let host = url
+        .split("://")
+        .nth(1)
+        .unwrap_or("")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("");
+    if matches!(host, "localhost" | "[") || host.starts_with("127.") {
+        "local_standin: SIMULATED data from a local Binance stand-in, NOT live market data"
+            .to_string()
+    } else {
+        "binance_usdm_futures via a configured upstream".to_string()
     }
 }
 
@@ -83,7 +90,12 @@ mod tests {
     use super::*;
 
     fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+        move |name| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -91,7 +103,7 @@ mod tests {
         let c = Config::from_lookup(lookup(&[]));
         assert_eq!(c.binance_base_url, "https://fapi.binance.com");
         assert_eq!(c.threshold, Pct::from_units(800));
-        assert_eq!(c.source(), "binance_usdm_futures");
+        assert_eq!(c.source, "binance_usdm_futures");
     }
 
     #[test]
@@ -102,7 +114,7 @@ mod tests {
         ]));
         assert_eq!(c.binance_base_url, "http://127.0.0.1:9100");
         assert_eq!(c.threshold, Pct::from_units(750));
-        assert!(c.source().starts_with("local_standin"));
+        assert!(c.source.starts_with("local_standin"));
         let c = Config::from_lookup(lookup(&[
             ("BINANCE_BASE_URL", "ftp://x"),
             ("DIVERGENCE_THRESHOLD_PP", "-3"),

@@ -205,7 +205,19 @@ mod tests {
     #[test]
     fn rejects_anything_that_is_not_a_plain_decimal() {
         for bad in [
-            "", "-", ".", "abc", "1e3", "NaN", "Infinity", "inf", "0x10", " 1", "1 ", "1.2.3", "--1",
+            "",
+            "-",
+            ".",
+            "abc",
+            "1e3",
+            "NaN",
+            "Infinity",
+            "inf",
+            "0x10",
+            " 1",
+            "1 ",
+            "1.2.3",
+            "--1",
             "99999999999",
         ] {
             assert!(Decimal::parse(bad).is_err(), "{bad:?} should be rejected");

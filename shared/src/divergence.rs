@@ -83,7 +83,13 @@ impl Divergence {
             long_pct_gap,
             ratio_gap,
             signal,
-            read: read(signal, long_pct_gap, smart_money_long_pct, retail_long_pct, threshold),
+            read: read(
+                signal,
+                long_pct_gap,
+                smart_money_long_pct,
+                retail_long_pct,
+                threshold,
+            ),
             smart_money_long_pct,
             retail_long_pct,
         }
@@ -158,38 +164,43 @@ impl HistoryPoint {
     }
 }
 
-/// Among the newest `limit` buckets that any cohort published, those in which all three cohorts
-/// have a reading, oldest first. Missing buckets are left out, never invented.
-pub fn history(series: &CohortSeries, limit: usize) -> Vec<HistoryPoint> {
+/// The buckets among the newest `limit` periods (counted back from the newest bucket any cohort
+/// published) in which all three cohorts have a reading, oldest first. Missing buckets are left
+/// out, never invented, so `limit` periods of time are covered even when rows are missing.
+pub fn history(series: &CohortSeries, limit: usize, period_ms: i64) -> Vec<HistoryPoint> {
     let (a, b, c) = (
         &series.retail_crowd[..],
         &series.top_traders_by_accounts[..],
         &series.top_traders_by_position[..],
     );
-    let (mut i, mut j, mut k) = (a.len(), b.len(), c.len());
-    let mut points = Vec::with_capacity(limit.min(i.min(j).min(k)));
-    let mut buckets = 0;
-    while buckets < limit {
-        let newest = [
-            i.checked_sub(1).map(|x| a[x].timestamp),
-            j.checked_sub(1).map(|x| b[x].timestamp),
-            k.checked_sub(1).map(|x| c[x].timestamp),
-        ]
+    let newest = [a.last(), b.last(), c.last()]
         .into_iter()
         .flatten()
+        .map(|r| r.timestamp)
         .max();
-        let Some(t) = newest else { break };
-        let take = |s: &'_ [Reading], idx: &mut usize| -> Option<usize> {
-            (*idx > 0 && s[*idx - 1].timestamp == t).then(|| {
-                *idx -= 1;
-                *idx
-            })
-        };
-        let (ra, rb, rc) = (take(a, &mut i), take(b, &mut j), take(c, &mut k));
-        if let (Some(x), Some(y), Some(z)) = (ra, rb, rc) {
-            points.push(HistoryPoint::new(&a[x], &b[y], &c[z]));
+    let Some(newest) = newest else {
+        return Vec::new();
+    };
+    let cutoff = newest - limit as i64 * period_ms;
+    // Walk the three sorted series from the newest end in step (a merge join).
+    let (mut i, mut j, mut k) = (a.len(), b.len(), c.len());
+    let mut points = Vec::with_capacity(limit.min(i.min(j).min(k)));
+    while let (Some(x), Some(y), Some(z)) = (
+        i.checked_sub(1).map(|x| a[x].timestamp),
+        j.checked_sub(1).map(|y| b[y].timestamp),
+        k.checked_sub(1).map(|z| c[z].timestamp),
+    ) {
+        let t = x.max(y).max(z);
+        if t <= cutoff {
+            break;
         }
-        buckets += 1;
+        if x == t && y == t && z == t {
+            points.push(HistoryPoint::new(&a[i - 1], &b[j - 1], &c[k - 1]));
+        }
+        // Step past `t` in every series that has it.
+        i -= usize::from(x == t);
+        j -= usize::from(y == t);
+        k -= usize::from(z == t);
     }
     points.reverse();
     points
@@ -223,8 +234,16 @@ mod tests {
         assert_eq!(d.retail_long_pct, Fixed(6575));
         assert_eq!(d.smart_money_long_pct, Fixed(5554));
         let json = serde_json::to_string(&d).unwrap();
-        assert!(json.contains(r#""long_pct_gap":-10.21,"ratio_gap":-0.6705,"signal":"crowd_over_long""#), "{json}");
-        assert!(json.contains(r#""smart_money_long_pct":55.54,"retail_long_pct":65.75"#), "{json}");
+        assert!(
+            json.contains(
+                r#""long_pct_gap":-10.21,"ratio_gap":-0.6705,"signal":"crowd_over_long""#
+            ),
+            "{json}"
+        );
+        assert!(
+            json.contains(r#""smart_money_long_pct":55.54,"retail_long_pct":65.75"#),
+            "{json}"
+        );
         assert_eq!(
             d.read,
             "The crowd is more long than smart money by 10.21 pp (65.75% vs 55.54% long), at least the 8.00 pp threshold: contrarian bearish."
@@ -255,13 +274,19 @@ mod tests {
         smart.long_short_ratio = None;
         let d = Divergence::new(&reading(1, "0.6", "1.5"), &smart, T);
         assert_eq!(d.ratio_gap, None);
-        assert!(serde_json::to_string(&d).unwrap().contains(r#""ratio_gap":null"#));
+        assert!(serde_json::to_string(&d)
+            .unwrap()
+            .contains(r#""ratio_gap":null"#));
     }
 
     #[test]
     fn the_divergence_uses_the_newest_bucket_both_cohorts_have() {
         let series = CohortSeries {
-            retail_crowd: vec![reading(1, "0.60", "1"), reading(2, "0.61", "1"), reading(3, "0.62", "1")],
+            retail_crowd: vec![
+                reading(1, "0.60", "1"),
+                reading(2, "0.61", "1"),
+                reading(3, "0.62", "1"),
+            ],
             top_traders_by_accounts: vec![reading(3, "0.5", "1")],
             top_traders_by_position: vec![reading(1, "0.50", "1"), reading(2, "0.52", "1")],
         };
@@ -282,18 +307,39 @@ mod tests {
 
     #[test]
     fn history_is_the_inner_join_over_the_newest_limit_buckets_oldest_first() {
-        let s = |ts: &[i64]| ts.iter().map(|&t| reading(t, "0.5", "1")).collect::<Vec<_>>();
+        let s = |ts: &[i64]| {
+            ts.iter()
+                .map(|&t| reading(t, "0.5", "1"))
+                .collect::<Vec<_>>()
+        };
         let series = CohortSeries {
             retail_crowd: s(&[1, 2, 3, 4, 5]),
             top_traders_by_accounts: s(&[1, 2, 4, 5]),
             top_traders_by_position: s(&[1, 2, 3, 4]),
         };
         let ts = |p: Vec<HistoryPoint>| p.iter().map(|p| p.timestamp).collect::<Vec<_>>();
-        assert_eq!(ts(history(&series, 500)), [1, 2, 4]);
+        assert_eq!(ts(history(&series, 500, 1)), [1, 2, 4]);
         // The newest 3 buckets are 3, 4, 5; only 4 has all three cohorts.
-        assert_eq!(ts(history(&series, 3)), [4]);
-        assert_eq!(ts(history(&series, 1)), Vec::<i64>::new());
-        assert!(history(&CohortSeries::default(), 48).is_empty());
+        assert_eq!(ts(history(&series, 3, 1)), [4]);
+        assert_eq!(ts(history(&series, 1, 1)), Vec::<i64>::new());
+        assert!(history(&CohortSeries::default(), 48, 1).is_empty());
+    }
+
+    #[test]
+    fn history_counts_buckets_by_time_so_a_bucket_missing_everywhere_is_not_replaced() {
+        let s = |ts: &[i64]| {
+            ts.iter()
+                .map(|&t| reading(t, "0.5", "1"))
+                .collect::<Vec<_>>()
+        };
+        // Bucket 40 is missing from all three; Binance then serves an older row (10) instead.
+        let series = CohortSeries {
+            retail_crowd: s(&[10, 20, 30, 50]),
+            top_traders_by_accounts: s(&[10, 20, 30, 50]),
+            top_traders_by_position: s(&[10, 20, 30, 50]),
+        };
+        let ts = |p: Vec<HistoryPoint>| p.iter().map(|p| p.timestamp).collect::<Vec<_>>();
+        assert_eq!(ts(history(&series, 4, 10)), [20, 30, 50]);
     }
 
     #[test]
@@ -303,7 +349,7 @@ mod tests {
             top_traders_by_accounts: vec![reading(7, "0.6012", "1.5075")],
             top_traders_by_position: vec![reading(7, "0.5554", "1.2492")],
         };
-        let json = serde_json::to_string(&history(&series, 48)).unwrap();
+        let json = serde_json::to_string(&history(&series, 48, 1)).unwrap();
         assert_eq!(
             json,
             r#"[{"timestamp":7,"long_pct_gap":-10.21,"retail_crowd_long_pct":65.75,"retail_crowd_ls_ratio":1.9197,"top_traders_by_accounts_long_pct":60.12,"top_traders_by_accounts_ls_ratio":1.5075,"top_traders_by_position_long_pct":55.54,"top_traders_by_position_ls_ratio":1.2492}]"#
@@ -312,7 +358,10 @@ mod tests {
 
     #[test]
     fn cohort_readings_serialise_in_contract_order() {
-        let r = CohortReading::new(Cohort::TopTradersByPosition, &reading(7, "0.5554", "1.2492"));
+        let r = CohortReading::new(
+            Cohort::TopTradersByPosition,
+            &reading(7, "0.5554", "1.2492"),
+        );
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
             r#"{"label":"Top traders by position (smart money)","cohort":"top_traders_by_position","timestamp":7,"is_smart_money":true,"long_account_pct":55.54,"long_short_ratio":1.2492,"short_account_pct":44.46}"#

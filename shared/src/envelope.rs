@@ -105,7 +105,9 @@ fn meta(request_id: &str) -> Meta<'_> {
 
 /// `2026-06-12T10:35:27.594Z`: UTC, millisecond precision.
 pub fn iso8601_millis(t: SystemTime) -> String {
-    let ms = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    let ms = t
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
     let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
     let (y, m, d) = civil_from_days(days);
     format!(
@@ -166,7 +168,10 @@ mod tests {
 
     #[test]
     fn failure_names_the_parameter_and_code() {
-        let r = failure(&ApiError::invalid("period", "period must be one of …"), "req-2");
+        let r = failure(
+            &ApiError::invalid("period", "period must be one of …"),
+            "req-2",
+        );
         assert_eq!(r.status(), 400);
         let v = body_json(&r);
         assert_eq!(v["data"], serde_json::Value::Null);
@@ -179,7 +184,12 @@ mod tests {
 
     #[test]
     fn rate_limited_failures_carry_retry_after() {
-        let r = failure(&ApiError::UpstreamRateLimited { retry_after_secs: 7 }, "req-3");
+        let r = failure(
+            &ApiError::UpstreamRateLimited {
+                retry_after_secs: 7,
+            },
+            "req-3",
+        );
         assert_eq!(r.status(), 503);
         assert_eq!(r.headers()[RETRY_AFTER], "7");
         assert_eq!(body_json(&r)["error"]["retry_after_seconds"], 7);

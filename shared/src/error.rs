@@ -43,6 +43,13 @@ impl ApiError {
         }
     }
 
+    /// The retail and smart-money series have no bucket in common (yet).
+    pub fn no_common_bucket() -> Self {
+        ApiError::upstream(
+            "Binance's retail and smart-money series share no bucket yet; try again shortly",
+        )
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,

@@ -117,9 +117,7 @@ pub fn path_matches(path: &str, route: &str) -> bool {
     let path = path.trim_end_matches('/');
     match path.strip_suffix(route) {
         Some("") => true,
-        Some(stage) => {
-            stage.starts_with('/') && stage.len() > 1 && !stage[1..].contains('/')
-        }
+        Some(stage) => stage.starts_with('/') && stage.len() > 1 && !stage[1..].contains('/'),
         None => false,
     }
 }

@@ -20,6 +20,16 @@ pub use error::ApiError;
 /// Said in every answer's `note`.
 pub const NOT_ADVICE: &str = "Not financial advice.";
 
+/// The `note` of every answer that carries a divergence.
+pub fn divergence_note(threshold: decimal::Pct) -> String {
+    format!(
+        "long_pct_gap = smart money (top_traders_by_position) long % minus retail_crowd long %, in \
+         percentage points, at the newest bucket both have; signal at ±{threshold} pp. Shares are \
+         Binance's published values × 100 rounded half away from zero to 2 decimals, ratios to 4. \
+         {NOT_ADVICE}"
+    )
+}
+
 /// The routes, one per function; kept in step with template.yaml, the router config and openapi.yaml
 /// by the consistency test.
 pub mod routes {

@@ -238,7 +238,13 @@ fn printable(name: &str) -> String {
     let mut shown: String = name
         .chars()
         .take(32)
-        .map(|c| if c.is_ascii_graphic() && c != '\'' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '\'' {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect();
     if name.chars().count() > 32 {
         shown.push('…');
@@ -288,8 +294,14 @@ mod tests {
 
     #[test]
     fn coin_and_symbol_are_case_insensitive() {
-        assert_eq!(market(&[("coin", "eth")]).unwrap().symbol.as_str(), "ETHUSDT");
-        assert_eq!(market(&[("symbol", "solUsdt")]).unwrap().symbol.as_str(), "SOLUSDT");
+        assert_eq!(
+            market(&[("coin", "eth")]).unwrap().symbol.as_str(),
+            "ETHUSDT"
+        );
+        assert_eq!(
+            market(&[("symbol", "solUsdt")]).unwrap().symbol.as_str(),
+            "SOLUSDT"
+        );
         assert_eq!(
             market(&[("coin", "1000pepe")]).unwrap().symbol.as_str(),
             "1000PEPEUSDT"
@@ -299,16 +311,31 @@ mod tests {
     #[test]
     fn when_coin_and_symbol_agree_should_accept_and_when_they_disagree_should_name_symbol() {
         assert!(market(&[("coin", "btc"), ("symbol", "BTCUSDT")]).is_ok());
-        assert_eq!(parameter_of(market(&[("coin", "ETH"), ("symbol", "BTCUSDT")])), "symbol");
+        assert_eq!(
+            parameter_of(market(&[("coin", "ETH"), ("symbol", "BTCUSDT")])),
+            "symbol"
+        );
     }
 
     #[test]
     fn bad_coins_and_symbols_name_their_parameter() {
-        for coin in ["", "BTC-", "../", "BTC&period=1d", "₿", "A".repeat(21).as_str(), "BTCUSDT"] {
+        for coin in [
+            "",
+            "BTC-",
+            "../",
+            "BTC&period=1d",
+            "₿",
+            "A".repeat(21).as_str(),
+            "BTCUSDT",
+        ] {
             assert_eq!(parameter_of(market(&[("coin", coin)])), "coin", "{coin:?}");
         }
         for symbol in ["BTC", "USDT", "BTCUSDC", "BTC_USDT", "%00USDT", "btcusdt\0"] {
-            assert_eq!(parameter_of(market(&[("symbol", symbol)])), "symbol", "{symbol:?}");
+            assert_eq!(
+                parameter_of(market(&[("symbol", symbol)])),
+                "symbol",
+                "{symbol:?}"
+            );
         }
         assert!(Symbol::from_coin(&"A".repeat(20)).is_ok());
     }
@@ -334,7 +361,9 @@ mod tests {
         assert_eq!(Limit::parse("1").unwrap().get(), 1);
         assert_eq!(Limit::parse("500").unwrap().get(), 500);
         assert_eq!(Limit::parse("048").unwrap().get(), 48);
-        for bad in ["0", "501", "1e3", "-1", "48.5", "+5", "", "0x10", "5000", " 5"] {
+        for bad in [
+            "0", "501", "1e3", "-1", "48.5", "+5", "", "0x10", "5000", " 5",
+        ] {
             assert!(Limit::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -357,10 +386,14 @@ mod tests {
     #[test]
     fn echoed_names_are_short_and_printable() {
         let long = "x".repeat(10_000);
-        let e = Query::new([(long.as_str(), "1")], MARKET_PARAMS).err().unwrap();
+        let e = Query::new([(long.as_str(), "1")], MARKET_PARAMS)
+            .err()
+            .unwrap();
         assert!(e.to_string().len() < 200);
         assert_eq!(e.parameter().unwrap().chars().count(), 33);
-        let e = Query::new([("a\u{0}\n", "1")], MARKET_PARAMS).err().unwrap();
+        let e = Query::new([("a\u{0}\n", "1")], MARKET_PARAMS)
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("'a??'"), "{e}");
     }
 

@@ -152,7 +152,12 @@ impl BinanceClient {
                     return Err(ApiError::UpstreamTimeout);
                 }
                 Ok(Attempt::Done(result)) => {
-                    tracing::debug!(cohort = cohort.id(), elapsed_ms, ok = result.is_ok(), "upstream answered");
+                    tracing::debug!(
+                        cohort = cohort.id(),
+                        elapsed_ms,
+                        ok = result.is_ok(),
+                        "upstream answered"
+                    );
                     return result;
                 }
                 Ok(Attempt::Retryable(error)) => error,
@@ -175,7 +180,9 @@ impl BinanceClient {
             Err(e) if e.is_connect() => {
                 return Attempt::Retryable(ApiError::upstream("could not connect to Binance"))
             }
-            Err(_) => return Attempt::Retryable(ApiError::upstream("the connection to Binance failed")),
+            Err(_) => {
+                return Attempt::Retryable(ApiError::upstream("the connection to Binance failed"))
+            }
         };
         let status = response.status();
         let retry_after = retry_after_secs(&response);

@@ -62,7 +62,9 @@ impl RawRow<'_> {
         let share = |field: &str, text: &str| {
             let d = Decimal::parse(text).map_err(|e| BodyError(format!("{field}: {e}")))?;
             if d < Decimal::ZERO || d > Decimal::ONE {
-                return Err(BodyError(format!("{field} {text:?} is not a share in 0..=1")));
+                return Err(BodyError(format!(
+                    "{field} {text:?} is not a share in 0..=1"
+                )));
             }
             Ok(d)
         };
@@ -73,8 +75,8 @@ impl RawRow<'_> {
             None
         } else {
             let text = &self.long_short_ratio.0;
-            let ratio = Decimal::parse(text)
-                .map_err(|e| BodyError(format!("longShortRatio: {e}")))?;
+            let ratio =
+                Decimal::parse(text).map_err(|e| BodyError(format!("longShortRatio: {e}")))?;
             if ratio < Decimal::ZERO {
                 return Err(BodyError(format!("longShortRatio {text:?} is negative")));
             }
@@ -176,7 +178,10 @@ mod tests {
         assert_eq!(rows[1].timestamp, 1_785_675_600_000);
         assert_eq!(rows[1].long_share, Decimal::parse("0.6575").unwrap());
         assert_eq!(rows[1].short_share, Decimal::parse("0.3425").unwrap());
-        assert_eq!(rows[1].long_short_ratio, Some(Decimal::parse("1.9197").unwrap()));
+        assert_eq!(
+            rows[1].long_short_ratio,
+            Some(Decimal::parse("1.9197").unwrap())
+        );
     }
 
     #[test]
@@ -197,7 +202,11 @@ mod tests {
         let rows = parse_series(body.as_bytes()).unwrap();
         let ts: Vec<i64> = rows.iter().map(|r| r.timestamp).collect();
         assert_eq!(ts, [1, 2, 3]);
-        assert_eq!(rows[2].long_share, Decimal::parse("0.6").unwrap(), "first served wins");
+        assert_eq!(
+            rows[2].long_share,
+            Decimal::parse("0.6").unwrap(),
+            "first served wins"
+        );
     }
 
     #[test]

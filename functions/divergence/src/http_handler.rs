@@ -1,0 +1,205 @@
+//! `GET /v1/divergence`: the smart-money-minus-retail long-share gap, with a signal and a read.
+
+use lambda_http::{Body, Error, Request, Response};
+use serde::Serialize;
+use shared::binance::policy::MARKET_LOOKBACK;
+use shared::decimal::{Pct, Ratio};
+use shared::divergence::{Divergence, Signal};
+use shared::params::{Market, MARKET_PARAMS};
+use shared::{routes, ApiError, Deps};
+
+#[derive(Serialize)]
+pub struct DivergenceData {
+    pub symbol: String,
+    pub period: &'static str,
+    pub source: String,
+    pub note: String,
+    pub timestamp: i64,
+    pub read: String,
+    pub signal: Signal,
+    pub long_pct_gap: Pct,
+    pub ratio_gap: Option<Ratio>,
+    pub retail_long_pct: Pct,
+    pub smart_money_long_pct: Pct,
+}
+
+pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
+    let call = shared::http::Call::new(&event, routes::DIVERGENCE);
+    let result = async {
+        let market = call.params(MARKET_PARAMS, Market::from_query)?;
+        let series = deps
+            .upstream
+            .fetch_cohorts(&market.symbol, market.period, MARKET_LOOKBACK)
+            .await?;
+        let d = Divergence::at_common_bucket(&series, deps.config.threshold)
+            .ok_or_else(ApiError::no_common_bucket)?;
+        Ok(DivergenceData {
+            symbol: market.symbol.to_string(),
+            period: market.period.as_str(),
+            source: deps.config.source.clone(),
+            note: shared::divergence_note(deps.config.threshold),
+            timestamp: d.timestamp,
+            read: d.read,
+            signal: d.signal,
+            long_pct_gap: d.long_pct_gap,
+            ratio_gap: d.ratio_gap,
+            retail_long_pct: d.retail_long_pct,
+            smart_money_long_pct: d.smart_money_long_pct,
+        })
+    }
+    .await;
+    Ok(call.respond(result, "Divergence retrieved successfully"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+    use standin::{Cohort, StandInHandle, Switches};
+
+    async fn setup(switches: Switches) -> (StandInHandle, Deps) {
+        let standin = standin::spawn(switches).await.unwrap();
+        let mut config = shared::Config::default();
+        config.apply(Some(&standin.base_url()), None);
+        (standin, Deps::new(config).unwrap())
+    }
+
+    fn demo() -> Switches {
+        Switches {
+            now_ms: Some(standin::DEMO_NOW_MS),
+            ..Default::default()
+        }
+    }
+
+    fn event(text: &str) -> Request {
+        lambda_http::request::from_str(text).unwrap()
+    }
+
+    async fn call(deps: &Deps, text: &str) -> (u16, Value) {
+        let r = function_handler(deps, event(text)).await.unwrap();
+        (
+            r.status().as_u16(),
+            serde_json::from_slice(r.body()).unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn when_the_rest_event_asks_for_eth_1h_should_answer_the_divergence_at_the_newest_bucket()
+    {
+        let (standin, deps) = setup(demo()).await;
+        let (status, body) = call(&deps, include_str!("../../../events/divergence.json")).await;
+        assert_eq!(status, 200, "{body}");
+        let d = &body["data"];
+        assert_eq!(d["symbol"], "ETHUSDT");
+        assert_eq!(d["period"], "1h");
+        let newest = standin::newest_bucket(standin::DEMO_NOW_MS, 3_600_000);
+        assert_eq!(d["timestamp"], newest);
+        let retail = standin::row("ETHUSDT", Cohort::RetailCrowd, 3_600_000, newest).unwrap();
+        let smart =
+            standin::row("ETHUSDT", Cohort::TopTradersByPosition, 3_600_000, newest).unwrap();
+        assert_eq!(d["retail_long_pct"].to_string(), pct(retail.long_e4()));
+        assert_eq!(d["smart_money_long_pct"].to_string(), pct(smart.long_e4()));
+        let gap =
+            d["smart_money_long_pct"].as_f64().unwrap() - d["retail_long_pct"].as_f64().unwrap();
+        assert!((d["long_pct_gap"].as_f64().unwrap() - gap).abs() < 1e-9);
+        assert!(d["note"].as_str().unwrap().contains("Not financial advice"));
+        assert!(d["source"].as_str().unwrap().starts_with("local_standin"));
+        let sent: Value =
+            serde_json::from_str(include_str!("../../../events/divergence.json")).unwrap();
+        assert_eq!(
+            body["meta"]["request_id"],
+            sent["requestContext"]["requestId"]
+        );
+        assert_eq!(standin.request_count(), 3, "one request per cohort");
+    }
+
+    /// 6575 (the served "0.6575") → "65.75": the percentage as the envelope must print it.
+    fn pct(share_e4: i64) -> String {
+        let d = shared::decimal::Decimal::parse(&standin::data::fmt_e4(share_e4))
+            .unwrap()
+            .to_percent();
+        serde_json::to_string(&d).unwrap()
+    }
+
+    #[tokio::test]
+    async fn when_the_v2_event_asks_for_eth_1h_should_answer_the_same() {
+        let (_standin, deps) = setup(demo()).await;
+        let (status, v2) = call(&deps, include_str!("../../../events/v2/divergence.json")).await;
+        let (_, v1) = call(&deps, include_str!("../../../events/divergence.json")).await;
+        assert_eq!(status, 200);
+        assert_eq!(v2["data"], v1["data"]);
+    }
+
+    #[tokio::test]
+    async fn when_the_cohorts_publish_different_newest_buckets_should_use_the_common_one() {
+        let (_standin, deps) = setup(Switches {
+            lagging_cohort: Some(Cohort::TopTradersByPosition),
+            ..demo()
+        })
+        .await;
+        let (status, body) = call(&deps, include_str!("../../../events/divergence.json")).await;
+        assert_eq!(status, 200, "{body}");
+        let newest = standin::newest_bucket(standin::DEMO_NOW_MS, 3_600_000);
+        assert_eq!(body["data"]["timestamp"], newest - 3_600_000);
+    }
+
+    #[tokio::test]
+    async fn when_period_is_unknown_should_return_400_without_calling_binance() {
+        let (standin, deps) = setup(demo()).await;
+        let (status, body) = call(
+            &deps,
+            include_str!("../../../events/divergence-bad-period.json"),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(body["error"]["code"], "invalid_parameter");
+        assert_eq!(body["error"]["parameter"], "period");
+        assert_eq!(
+            body["message"],
+            "period must be one of 5m, 15m, 30m, 1h, 2h, 4h, 6h, 12h, 1d"
+        );
+        assert_eq!(standin.request_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn when_a_parameter_is_misspelt_should_return_400_naming_it() {
+        let (standin, deps) = setup(demo()).await;
+        let (status, body) = call(
+            &deps,
+            include_str!("../../../events/divergence-unknown-parameter.json"),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(body["error"]["parameter"], "peroid");
+        assert_eq!(standin.request_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn when_binance_does_not_know_the_symbol_should_return_404() {
+        let (_standin, deps) = setup(demo()).await;
+        let (status, body) = call(
+            &deps,
+            include_str!("../../../events/divergence-unknown-symbol.json"),
+        )
+        .await;
+        assert_eq!(status, 404);
+        assert_eq!(body["error"]["code"], "unknown_symbol");
+        assert_eq!(body["success"], false);
+    }
+
+    #[tokio::test]
+    async fn when_binance_rate_limits_should_return_503_with_retry_after() {
+        let (_standin, deps) = setup(demo()).await;
+        _standin.push_fault(standin::Fault::new(standin::FaultKind::RateLimited));
+        let r = function_handler(
+            &deps,
+            event(include_str!("../../../events/divergence.json")),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 503);
+        assert!(r.headers().contains_key("retry-after"));
+        let body: Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(body["error"]["code"], "upstream_rate_limited");
+    }
+}

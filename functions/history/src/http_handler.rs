@@ -1,0 +1,150 @@
+//! `GET /v1/history`: the three cohorts and the gap, bucket by bucket, oldest first.
+
+use lambda_http::{Body, Error, Request, Response};
+use serde::Serialize;
+use shared::divergence::{history, HistoryPoint};
+use shared::params::{Limit, Market, HISTORY_PARAMS};
+use shared::{routes, Deps};
+
+#[derive(Serialize)]
+pub struct HistoryData {
+    pub symbol: String,
+    pub period: &'static str,
+    pub source: String,
+    pub note: String,
+    pub count: usize,
+    pub points: Vec<HistoryPoint>,
+}
+
+pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
+    let call = shared::http::Call::new(&event, routes::HISTORY);
+    let result = async {
+        let (market, limit): (Market, Limit) =
+            call.params(HISTORY_PARAMS, |q| Ok((Market::from_query(q)?, q.limit()?)))?;
+        let series = deps
+            .upstream
+            .fetch_cohorts(&market.symbol, market.period, limit.get())
+            .await?;
+        let points = history(&series, usize::from(limit.get()), market.period.millis());
+        Ok(HistoryData {
+            symbol: market.symbol.to_string(),
+            period: market.period.as_str(),
+            source: deps.config.source.clone(),
+            note: history_note(),
+            count: points.len(),
+            points,
+        })
+    }
+    .await;
+    Ok(call.respond(result, "History retrieved successfully"))
+}
+
+fn history_note() -> String {
+    format!(
+        "One point per bucket, oldest first, over the newest `limit` periods, where all three \
+         cohorts have a reading (missing buckets are left out, never invented). long_pct_gap = \
+         top_traders_by_position long % minus retail_crowd long %, in percentage points. {}",
+        shared::NOT_ADVICE
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+    use standin::{StandInHandle, Switches};
+
+    const HOUR: i64 = 3_600_000;
+
+    async fn setup(switches: Switches) -> (StandInHandle, Deps) {
+        let standin = standin::spawn(switches).await.unwrap();
+        let mut config = shared::Config::default();
+        config.apply(Some(&standin.base_url()), None);
+        (standin, Deps::new(config).unwrap())
+    }
+
+    fn demo() -> Switches {
+        Switches {
+            now_ms: Some(standin::DEMO_NOW_MS),
+            ..Default::default()
+        }
+    }
+
+    async fn call(deps: &Deps, text: &str) -> (u16, Value) {
+        let event = lambda_http::request::from_str(text).unwrap();
+        let r = function_handler(deps, event).await.unwrap();
+        (
+            r.status().as_u16(),
+            serde_json::from_slice(r.body()).unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn when_the_rest_event_asks_for_24_hours_should_answer_24_points_oldest_first() {
+        let (standin, deps) = setup(demo()).await;
+        let (status, body) = call(&deps, include_str!("../../../events/history.json")).await;
+        assert_eq!(status, 200, "{body}");
+        let d = &body["data"];
+        assert_eq!(d["count"], 24);
+        let points = d["points"].as_array().unwrap();
+        assert_eq!(points.len(), 24);
+        let newest = standin::newest_bucket(standin::DEMO_NOW_MS, HOUR);
+        for (i, p) in points.iter().enumerate() {
+            assert_eq!(p["timestamp"], newest - (23 - i as i64) * HOUR);
+            let gap = p["top_traders_by_position_long_pct"].as_f64().unwrap()
+                - p["retail_crowd_long_pct"].as_f64().unwrap();
+            assert!((p["long_pct_gap"].as_f64().unwrap() - gap).abs() < 1e-9);
+            assert_eq!(p.as_object().unwrap().len(), 8);
+        }
+        let asked: Vec<String> = standin.requests().iter().map(|r| r.query.clone()).collect();
+        assert!(asked.iter().all(|q| q.contains("limit=24")), "{asked:?}");
+    }
+
+    #[tokio::test]
+    async fn when_buckets_are_missing_should_leave_them_out() {
+        let newest = standin::newest_bucket(standin::DEMO_NOW_MS, 4 * HOUR);
+        let (_standin, deps) = setup(Switches {
+            missing_buckets: vec![standin::MissingBucket::all(newest - 4 * HOUR)],
+            ..demo()
+        })
+        .await;
+        let (status, body) = call(&deps, include_str!("../../../events/v2/history.json")).await;
+        assert_eq!(status, 200, "{body}");
+        let ts: Vec<i64> = body["data"]["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["timestamp"].as_i64().unwrap())
+            .collect();
+        assert_eq!(body["data"]["symbol"], "SOLUSDT");
+        assert_eq!(ts.len(), 9, "{ts:?}");
+        assert!(!ts.contains(&(newest - 4 * HOUR)));
+        assert!(ts.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[tokio::test]
+    async fn when_limit_is_over_500_should_return_400_without_calling_binance() {
+        let (standin, deps) = setup(demo()).await;
+        let (status, body) = call(
+            &deps,
+            include_str!("../../../events/history-bad-limit.json"),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(body["error"]["parameter"], "limit");
+        assert_eq!(standin.request_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn when_period_is_repeated_should_return_400() {
+        let (standin, deps) = setup(demo()).await;
+        let (status, body) = call(
+            &deps,
+            include_str!("../../../events/history-repeated-period.json"),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["error"]["parameter"], "period");
+        assert_eq!(standin.request_count(), 0);
+    }
+}

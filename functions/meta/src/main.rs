@@ -1,0 +1,16 @@
+//! Composition only: logging and configuration (meta makes no upstream call, so it builds no
+//! HTTP client), then the handler. See `http_handler`.
+
+mod http_handler;
+
+use lambda_http::{run, service_fn, tracing, Error};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let config = shared::Config::from_env();
+    run(service_fn(|event| {
+        http_handler::function_handler(&config, event)
+    }))
+    .await
+}

@@ -1,0 +1,185 @@
+//! `GET /v1/positioning`: the three cohorts side by side, with the divergence.
+
+use lambda_http::{Body, Error, Request, Response};
+use serde::Serialize;
+use shared::binance::policy::MARKET_LOOKBACK;
+use shared::divergence::{CohortReading, Divergence};
+use shared::params::{Market, MARKET_PARAMS};
+use shared::{routes, ApiError, Cohort, Deps};
+
+#[derive(Serialize)]
+pub struct PositioningData {
+    pub symbol: String,
+    pub period: &'static str,
+    pub source: String,
+    pub note: String,
+    /// Each cohort's newest reading, in the order retail_crowd, top_traders_by_accounts,
+    /// top_traders_by_position.
+    pub cohorts: Vec<CohortReading>,
+    pub divergence: Divergence,
+}
+
+pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
+    let call = shared::http::Call::new(&event, routes::POSITIONING);
+    let result = async {
+        let market = call.params(MARKET_PARAMS, Market::from_query)?;
+        let series = deps
+            .upstream
+            .fetch_cohorts(&market.symbol, market.period, MARKET_LOOKBACK)
+            .await?;
+        let divergence = Divergence::at_common_bucket(&series, deps.config.threshold)
+            .ok_or_else(ApiError::no_common_bucket)?;
+        let cohorts = Cohort::ALL
+            .into_iter()
+            .filter_map(|c| series.get(c).last().map(|r| CohortReading::new(c, r)))
+            .collect();
+        Ok(PositioningData {
+            symbol: market.symbol.to_string(),
+            period: market.period.as_str(),
+            source: deps.config.source.clone(),
+            note: shared::divergence_note(deps.config.threshold),
+            cohorts,
+            divergence,
+        })
+    }
+    .await;
+    Ok(call.respond(result, "Positioning retrieved successfully"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+    use standin::{StandInHandle, Switches};
+
+    const HOUR: i64 = 3_600_000;
+
+    async fn setup(switches: Switches) -> (StandInHandle, Deps) {
+        let standin = standin::spawn(switches).await.unwrap();
+        let mut config = shared::Config::default();
+        config.apply(Some(&standin.base_url()), None);
+        (standin, Deps::new(config).unwrap())
+    }
+
+    fn demo() -> Switches {
+        Switches {
+            now_ms: Some(standin::DEMO_NOW_MS),
+            ..Default::default()
+        }
+    }
+
+    async fn call(deps: &Deps, text: &str) -> (u16, Value) {
+        let (status, raw) = call_raw(deps, text).await;
+        (status, serde_json::from_str(&raw).unwrap())
+    }
+
+    async fn call_raw(deps: &Deps, text: &str) -> (u16, String) {
+        let event = lambda_http::request::from_str(text).unwrap();
+        let r = function_handler(deps, event).await.unwrap();
+        assert_eq!(r.headers()["content-type"], "application/json");
+        let raw = String::from_utf8(r.body().to_vec()).unwrap();
+        (r.status().as_u16(), raw)
+    }
+
+    #[tokio::test]
+    async fn when_the_rest_event_asks_for_btc_1h_should_list_three_cohorts_in_order() {
+        let (standin, deps) = setup(demo()).await;
+        let (status, body) = call(&deps, include_str!("../../../events/positioning.json")).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["message"], "Positioning retrieved successfully");
+        let d = &body["data"];
+        assert_eq!(d["symbol"], "BTCUSDT");
+        let ids: Vec<&str> = d["cohorts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["cohort"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "retail_crowd",
+                "top_traders_by_accounts",
+                "top_traders_by_position"
+            ]
+        );
+        let smart: Vec<bool> = d["cohorts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["is_smart_money"].as_bool().unwrap())
+            .collect();
+        assert_eq!(smart, [false, false, true]);
+        let newest = standin::newest_bucket(standin::DEMO_NOW_MS, HOUR);
+        for c in d["cohorts"].as_array().unwrap() {
+            assert_eq!(c["timestamp"], newest);
+            let (l, s) = (
+                c["long_account_pct"].as_f64().unwrap(),
+                c["short_account_pct"].as_f64().unwrap(),
+            );
+            assert!((l + s - 100.0).abs() < 0.011, "{c}");
+        }
+        let div = &d["divergence"];
+        assert_eq!(div["timestamp"], newest);
+        assert_eq!(div["retail_long_pct"], d["cohorts"][0]["long_account_pct"]);
+        assert_eq!(
+            div["smart_money_long_pct"],
+            d["cohorts"][2]["long_account_pct"]
+        );
+        let (_, raw) = call_raw(&deps, include_str!("../../../events/positioning.json")).await;
+        let at = |key: &str| raw.find(&format!("\"{key}\":")).unwrap();
+        let order = [
+            "symbol",
+            "period",
+            "source",
+            "note",
+            "cohorts",
+            "divergence",
+        ]
+        .map(at);
+        assert!(
+            order.windows(2).all(|w| w[0] < w[1]),
+            "fields out of contract order: {raw}"
+        );
+        assert_eq!(standin.request_count(), 6, "three requests per call");
+    }
+
+    #[tokio::test]
+    async fn when_smart_money_lags_a_bucket_should_show_each_cohorts_newest_and_divergence_at_the_common_one(
+    ) {
+        let (_standin, deps) = setup(Switches {
+            lagging_cohort: Some(standin::Cohort::TopTradersByPosition),
+            ..demo()
+        })
+        .await;
+        let (status, body) = call(&deps, include_str!("../../../events/positioning.json")).await;
+        assert_eq!(status, 200, "{body}");
+        let newest = standin::newest_bucket(standin::DEMO_NOW_MS, HOUR);
+        let d = &body["data"];
+        assert_eq!(d["cohorts"][0]["timestamp"], newest);
+        assert_eq!(d["cohorts"][2]["timestamp"], newest - HOUR);
+        assert_eq!(d["divergence"]["timestamp"], newest - HOUR);
+    }
+
+    #[tokio::test]
+    async fn when_coin_and_symbol_disagree_should_return_400_naming_symbol() {
+        let (standin, deps) = setup(demo()).await;
+        let (status, body) = call(
+            &deps,
+            include_str!("../../../events/positioning-coin-symbol-conflict.json"),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(body["error"]["parameter"], "symbol");
+        assert_eq!(standin.request_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn when_binance_is_down_should_return_502_upstream_error() {
+        let (standin, deps) = setup(demo()).await;
+        standin.push_fault(standin::Fault::new(standin::FaultKind::Unavailable));
+        let (status, body) = call(&deps, include_str!("../../../events/positioning.json")).await;
+        assert_eq!(status, 502);
+        assert_eq!(body["error"]["code"], "upstream_error");
+    }
+}

@@ -1,0 +1,61 @@
+//! The mutable behaviour of a running stand-in, settable from Rust and over HTTP.
+
+use crate::data::{Cohort, DEMO_NOW_MS};
+use crate::faults::Fault;
+use serde::{Deserialize, Serialize};
+
+/// Everything a test can bend. `Default` is the faithful, healthy upstream on the system clock.
+/// Over HTTP, unknown fields are rejected so a typo in a test script fails loudly.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Switches {
+    /// Delay before every data response (ratio endpoints and exchangeInfo).
+    pub latency_ms: u64,
+    /// Fixed clock in epoch ms; `None` = system time.
+    pub now_ms: Option<i64>,
+    /// Serve `timestamp` as a JSON string (as Binance's docs print it) instead of a number.
+    pub timestamp_as_string: bool,
+    /// This cohort publishes one bucket behind the others.
+    pub lagging_cohort: Option<Cohort>,
+    /// Buckets left out of the series.
+    pub missing_buckets: Vec<MissingBucket>,
+    /// Injected failures, consulted in order; the first matching one applies.
+    pub faults: Vec<Fault>,
+}
+
+impl Switches {
+    /// Healthy upstream on the fixed demo clock ([`DEMO_NOW_MS`]).
+    pub fn demo() -> Self {
+        Switches {
+            now_ms: Some(DEMO_NOW_MS),
+            ..Default::default()
+        }
+    }
+}
+
+/// A bucket omitted from one cohort (`cohort: Some`) or from all three (`None`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MissingBucket {
+    pub timestamp_ms: i64,
+    #[serde(default)]
+    pub cohort: Option<Cohort>,
+}
+
+impl MissingBucket {
+    pub fn all(timestamp_ms: i64) -> Self {
+        MissingBucket {
+            timestamp_ms,
+            cohort: None,
+        }
+    }
+    pub fn only(cohort: Cohort, timestamp_ms: i64) -> Self {
+        MissingBucket {
+            timestamp_ms,
+            cohort: Some(cohort),
+        }
+    }
+    pub(crate) fn hides(&self, cohort: Cohort, timestamp_ms: i64) -> bool {
+        self.timestamp_ms == timestamp_ms && self.cohort.is_none_or(|c| c == cohort)
+    }
+}

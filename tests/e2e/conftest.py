@@ -1,0 +1,109 @@
+"""The whole API as a client sees it: the stand-in and `cargo lambda watch` started as processes.
+
+Both are started once per session on free loopback ports; nothing here touches a remote host.
+"""
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+DEMO_NOW_MS = 1_785_675_650_000  # standin::DEMO_NOW_MS
+HOUR_MS = 3_600_000
+ROUTES = ["/v1/positioning", "/v1/divergence", "/v1/history", "/v1/meta"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cargo_lambda() -> list[str]:
+    venv = ROOT / ".tools" / "venv" / "bin" / "cargo-lambda"
+    return [str(venv), "lambda"] if venv.exists() else ["cargo", "lambda"]
+
+
+class StandIn:
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def count(self) -> int:
+        return requests.get(f"{self.base_url}/__standin/requests", timeout=5).json()["count"]
+
+    def reset(self) -> None:
+        requests.post(f"{self.base_url}/__standin/reset", timeout=5).raise_for_status()
+
+    def switches(self, **changes) -> None:
+        requests.put(f"{self.base_url}/__standin/switches", json=changes, timeout=5).raise_for_status()
+
+    def fault(self, **fault) -> None:
+        requests.post(f"{self.base_url}/__standin/faults", json=fault, timeout=5).raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def standin():
+    exe = ROOT / "target" / "debug" / "binance-standin"
+    if not exe.exists():
+        subprocess.run(["cargo", "build", "-q", "-p", "standin"], cwd=ROOT, check=True)
+    proc = subprocess.Popen(
+        [str(exe), "--port", "0", "--now-ms", str(DEMO_NOW_MS)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    assert "listening on" in line, line
+    s = StandIn(line.strip().rsplit(" ", 1)[-1])
+    yield s
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def api(standin):
+    """Base URL of `cargo lambda watch` serving every function over the stand-in."""
+    port = free_port()
+    log = open(ROOT / "target" / "e2e-cargo-lambda-watch.log", "w")
+    proc = subprocess.Popen(
+        cargo_lambda()
+        + [
+            "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", str(port),
+            "--env-var", f"BINANCE_BASE_URL={standin.base_url}",
+            "--env-var", "RUST_LOG=info",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    # The first call to each function compiles it: wait for every route to answer once.
+    deadline = time.time() + float(os.environ.get("E2E_WARMUP_SECONDS", "900"))
+    for route in ROUTES:
+        while True:
+            assert proc.poll() is None, (ROOT / "target" / "e2e-cargo-lambda-watch.log").read_text()[-3000:]
+            try:
+                r = requests.get(f"{base}{route}", params={"period": "1h"} if route != "/v1/meta" else None, timeout=600)
+                if r.headers.get("content-type", "").startswith("application/json") and r.status_code in (200, 404, 502):
+                    break
+            except requests.RequestException:
+                pass
+            assert time.time() < deadline, f"{route} never answered"
+            time.sleep(1)
+    standin.reset()
+    yield base
+    os.killpg(proc.pid, 15)
+    proc.wait(20)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def schemas():
+    """The OpenAPI document's component schemas, as a resolver-ready JSON Schema registry."""
+    return yaml.safe_load((ROOT / "openapi.yaml").read_text())
