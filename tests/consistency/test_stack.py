@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ref_target
+from .conftest import ref_target
 
 # The contract's tiers: (quota per month, rate limit per second). Exact on purpose.
 EXPECTED_PLANS = {

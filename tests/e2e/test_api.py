@@ -3,7 +3,7 @@ import jsonschema
 import pytest
 import requests
 
-from conftest import DEMO_NOW_MS, HOUR_MS
+from .conftest import DEMO_NOW_MS, HOUR_MS
 
 NEWEST_1H = DEMO_NOW_MS - DEMO_NOW_MS % HOUR_MS
 
