@@ -11,11 +11,14 @@ pub mod envelope;
 pub mod error;
 pub mod http;
 pub mod params;
+pub mod settings;
+mod ssm;
 
 pub use binance::BinanceClient;
 pub use cohort::Cohort;
 pub use config::Config;
 pub use error::ApiError;
+pub use settings::Settings;
 
 /// Said in every answer's `note`.
 pub const NOT_ADVICE: &str = "Not financial advice.";
@@ -39,16 +42,27 @@ pub mod routes {
     pub const META: &str = "/v1/meta";
 }
 
-/// What the data endpoints need: the configuration and the one upstream client of this instance.
+/// What the data endpoints need: the configuration in force and the one upstream client of this
+/// warm instance (its pooled connections are reused by every request).
 pub struct Deps {
-    pub config: Config,
+    pub settings: Settings,
     pub upstream: BinanceClient,
 }
 
 impl Deps {
-    /// Built once at cold start.
-    pub fn new(config: Config) -> Result<Self, reqwest::Error> {
-        let upstream = BinanceClient::new(&config.binance_base_url)?;
-        Ok(Deps { config, upstream })
+    /// Built once at cold start: environment, then SSM when `CONFIG_SSM_PATH` is set.
+    pub async fn load() -> Result<Self, reqwest::Error> {
+        Ok(Deps {
+            settings: Settings::load().await,
+            upstream: BinanceClient::new()?,
+        })
+    }
+
+    /// With a fixed configuration (tests, local tools).
+    pub fn fixed(config: Config) -> Result<Self, reqwest::Error> {
+        Ok(Deps {
+            settings: Settings::fixed(config),
+            upstream: BinanceClient::new()?,
+        })
     }
 }

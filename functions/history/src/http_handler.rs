@@ -21,15 +21,21 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
     let result = async {
         let (market, limit): (Market, Limit) =
             call.params(HISTORY_PARAMS, |q| Ok((Market::from_query(q)?, q.limit()?)))?;
+        let config = deps.settings.current().await;
         let series = deps
             .upstream
-            .fetch_cohorts(&market.symbol, market.period, limit.get())
+            .fetch_cohorts(
+                &config.binance_base_url,
+                &market.symbol,
+                market.period,
+                limit.get(),
+            )
             .await?;
         let points = history(&series, usize::from(limit.get()), market.period.millis());
         Ok(HistoryData {
             symbol: market.symbol.to_string(),
             period: market.period.as_str(),
-            source: deps.config.source.clone(),
+            source: config.source.clone(),
             note: history_note(),
             count: points.len(),
             points,
@@ -60,7 +66,7 @@ mod tests {
         let standin = standin::spawn(switches).await.unwrap();
         let mut config = shared::Config::default();
         config.apply(Some(&standin.base_url()), None);
-        (standin, Deps::new(config).unwrap())
+        (standin, Deps::fixed(config).unwrap())
     }
 
     fn demo() -> Switches {

@@ -4,7 +4,7 @@ use lambda_http::{Body, Error, Request, Response};
 use serde::Serialize;
 use shared::decimal::Pct;
 use shared::params::{Limit, Period, DEFAULT_SYMBOL, MAX_COIN_LEN};
-use shared::{routes, Cohort, Config};
+use shared::{routes, Cohort, Config, Settings};
 
 #[derive(Serialize)]
 pub struct MetaData {
@@ -72,9 +72,13 @@ const ENDPOINTS: [Endpoint; 4] = [
     },
 ];
 
-pub async fn function_handler(config: &Config, event: Request) -> Result<Response<Body>, Error> {
+pub async fn function_handler(
+    settings: &Settings,
+    event: Request,
+) -> Result<Response<Body>, Error> {
     let call = shared::http::Call::new(&event, routes::META);
-    let result = call.params(&[], |_| Ok(())).map(|()| meta(config));
+    let config = settings.current().await;
+    let result = call.params(&[], |_| Ok(())).map(|()| meta(&config));
     Ok(call.respond(result, "Service metadata retrieved successfully"))
 }
 
@@ -117,7 +121,9 @@ mod tests {
 
     async fn call(config: &Config, text: &str) -> (u16, Value) {
         let event = lambda_http::request::from_str(text).unwrap();
-        let r = function_handler(config, event).await.unwrap();
+        let r = function_handler(&Settings::fixed(config.clone()), event)
+            .await
+            .unwrap();
         (
             r.status().as_u16(),
             serde_json::from_slice(r.body()).unwrap(),
@@ -169,7 +175,9 @@ mod tests {
             "verbose".to_string(),
             "1".to_string(),
         )]));
-        let r = function_handler(&config, event).await.unwrap();
+        let r = function_handler(&Settings::fixed(config), event)
+            .await
+            .unwrap();
         assert_eq!(r.status(), 400);
     }
 }

@@ -8,9 +8,9 @@ use lambda_http::{run, service_fn, tracing, Error};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let config = shared::Config::from_env();
+    let settings = shared::Settings::load().await;
     run(service_fn(|event| {
-        http_handler::function_handler(&config, event)
+        http_handler::function_handler(&settings, event)
     }))
     .await
 }

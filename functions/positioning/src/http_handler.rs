@@ -23,11 +23,17 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
     let call = shared::http::Call::new(&event, routes::POSITIONING);
     let result = async {
         let market = call.params(MARKET_PARAMS, Market::from_query)?;
+        let config = deps.settings.current().await;
         let series = deps
             .upstream
-            .fetch_cohorts(&market.symbol, market.period, MARKET_LOOKBACK)
+            .fetch_cohorts(
+                &config.binance_base_url,
+                &market.symbol,
+                market.period,
+                MARKET_LOOKBACK,
+            )
             .await?;
-        let divergence = Divergence::at_common_bucket(&series, deps.config.threshold)
+        let divergence = Divergence::at_common_bucket(&series, config.threshold)
             .ok_or_else(ApiError::no_common_bucket)?;
         let cohorts = Cohort::ALL
             .into_iter()
@@ -36,8 +42,8 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
         Ok(PositioningData {
             symbol: market.symbol.to_string(),
             period: market.period.as_str(),
-            source: deps.config.source.clone(),
-            note: shared::divergence_note(deps.config.threshold),
+            source: config.source.clone(),
+            note: shared::divergence_note(config.threshold),
             cohorts,
             divergence,
         })
@@ -58,7 +64,7 @@ mod tests {
         let standin = standin::spawn(switches).await.unwrap();
         let mut config = shared::Config::default();
         config.apply(Some(&standin.base_url()), None);
-        (standin, Deps::new(config).unwrap())
+        (standin, Deps::fixed(config).unwrap())
     }
 
     fn demo() -> Switches {

@@ -57,13 +57,12 @@ impl CohortSeries {
 /// Built once per warm instance and reused: keep-alive connections and TLS sessions are pooled.
 pub struct BinanceClient {
     http: reqwest::Client,
-    base_url: String,
     /// Epoch ms until which Binance has banned this IP (418); 0 when not banned.
     banned_until_ms: AtomicI64,
 }
 
 impl BinanceClient {
-    pub fn new(base_url: &str) -> Result<Self, reqwest::Error> {
+    pub fn new() -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(policy::CONNECT_TIMEOUT)
             .timeout(policy::BUDGET)
@@ -73,22 +72,23 @@ impl BinanceClient {
             .build()?;
         Ok(BinanceClient {
             http,
-            base_url: base_url.trim_end_matches('/').to_string(),
             banned_until_ms: AtomicI64::new(0),
         })
     }
 
-    /// The newest `limit` buckets of all three cohorts, fetched concurrently within one budget.
-    /// All three empty means Binance does not know the symbol; a failing cohort fails the call.
+    /// The newest `limit` buckets of all three cohorts from the upstream at `base_url`, fetched
+    /// concurrently within one budget. All three empty means Binance does not know the symbol;
+    /// a failing cohort fails the call.
     pub async fn fetch_cohorts(
         &self,
+        base_url: &str,
         symbol: &Symbol,
         period: Period,
         limit: u16,
     ) -> Result<CohortSeries, ApiError> {
         self.check_ban()?;
         let deadline = Instant::now() + policy::BUDGET;
-        let fetch = |cohort| self.fetch_series(cohort, symbol, period, limit, deadline);
+        let fetch = |cohort| self.fetch_series(base_url, cohort, symbol, period, limit, deadline);
         let (retail_crowd, top_traders_by_accounts, top_traders_by_position) = tokio::try_join!(
             fetch(Cohort::RetailCrowd),
             fetch(Cohort::TopTradersByAccounts),
@@ -129,6 +129,7 @@ impl BinanceClient {
 
     async fn fetch_series(
         &self,
+        base_url: &str,
         cohort: Cohort,
         symbol: &Symbol,
         period: Period,
@@ -138,7 +139,7 @@ impl BinanceClient {
         // Every piece is a validated value: nothing from the query string is pasted in raw.
         let url = format!(
             "{}{}?symbol={symbol}&period={period}&limit={limit}",
-            self.base_url,
+            base_url,
             cohort.upstream_path()
         );
         let mut backoff = policy::BACKOFF;
