@@ -12,7 +12,7 @@ pub mod error;
 pub mod http;
 pub mod params;
 pub mod settings;
-mod ssm;
+pub mod ssm;
 
 pub use binance::BinanceClient;
 pub use cohort::Cohort;

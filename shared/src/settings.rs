@@ -8,13 +8,15 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::config::Config;
+use crate::ssm::SsmSource;
 
 /// How long a configuration read from SSM is trusted before it is read again.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(300);
 
 pub struct Settings {
     current: RwLock<(Arc<Config>, Instant)>,
-    source: Option<crate::ssm::SsmSource>,
+    source: Option<SsmSource>,
+    refresh_every: Duration,
 }
 
 impl Settings {
@@ -22,8 +24,8 @@ impl Settings {
     /// Without it, no AWS SDK code runs at all.
     pub async fn load() -> Self {
         let env = Config::from_env();
-        let source = crate::ssm::SsmSource::from_env().await;
-        Settings::with_source(env, source).await
+        let source = SsmSource::from_env().await;
+        Settings::with_source(env, source, REFRESH_EVERY).await
     }
 
     /// Fixed settings (tests, local tools).
@@ -31,10 +33,16 @@ impl Settings {
         Settings {
             current: RwLock::new((Arc::new(config), Instant::now())),
             source: None,
+            refresh_every: REFRESH_EVERY,
         }
     }
 
-    pub(crate) async fn with_source(env: Config, source: Option<crate::ssm::SsmSource>) -> Self {
+    /// `env` overlaid with what `source` holds now, re-read every `refresh_every`.
+    pub async fn with_source(
+        env: Config,
+        source: Option<SsmSource>,
+        refresh_every: Duration,
+    ) -> Self {
         let config = match &source {
             Some(s) => s.overlay(&env).await.unwrap_or(env),
             None => env,
@@ -42,6 +50,7 @@ impl Settings {
         Settings {
             current: RwLock::new((Arc::new(config), Instant::now())),
             source,
+            refresh_every,
         }
     }
 
@@ -51,7 +60,7 @@ impl Settings {
         let Some(source) = &self.source else {
             return config;
         };
-        if read_at.elapsed() < REFRESH_EVERY {
+        if read_at.elapsed() < self.refresh_every {
             return config;
         }
         // Mark the attempt first, so that a failing SSM is asked once per interval, not per request.
