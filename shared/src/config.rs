@@ -2,6 +2,7 @@
 
 use crate::binance::DEFAULT_BASE_URL;
 use crate::decimal::Pct;
+use crate::params::Symbol;
 
 pub const DEFAULT_THRESHOLD_PP: Pct = Pct::from_units(800);
 
@@ -13,6 +14,12 @@ pub struct Config {
     pub threshold: Pct,
     /// What every answer's `source` says; follows `binance_base_url`.
     pub source: String,
+    /// `/v1/signal`: the smoothed gap is `sustained` at or beyond ± this: `SIGNAL_SUSTAINED_PP`.
+    pub signal_sustained: Pct,
+    /// `/v1/signal`: trailing window of the smoothed gap, 1–168 hours: `SIGNAL_SMOOTHING_HOURS`.
+    pub signal_smoothing_hours: u32,
+    /// `/v1/screener` without `coins`: this universe, `SCREENER_DEFAULT_COINS` (comma-separated).
+    pub screener_default_coins: Vec<Symbol>,
 }
 
 impl Default for Config {
@@ -21,6 +28,9 @@ impl Default for Config {
             binance_base_url: DEFAULT_BASE_URL.to_string(),
             threshold: DEFAULT_THRESHOLD_PP,
             source: source_of(DEFAULT_BASE_URL),
+            signal_sustained: crate::signal::DEFAULT_SUSTAINED_PP,
+            signal_smoothing_hours: crate::signal::DEFAULT_SMOOTHING_HOURS,
+            screener_default_coins: default_screener_coins(),
         }
     }
 }
@@ -38,7 +48,38 @@ impl Config {
             lookup("BINANCE_BASE_URL").as_deref(),
             lookup("DIVERGENCE_THRESHOLD_PP").as_deref(),
         );
+        config.apply_signal(
+            lookup("SIGNAL_SUSTAINED_PP").as_deref(),
+            lookup("SIGNAL_SMOOTHING_HOURS").as_deref(),
+        );
+        if let Some(text) = lookup("SCREENER_DEFAULT_COINS") {
+            config.apply_screener_coins(&text);
+        }
         config
+    }
+
+    /// Overlays the `/v1/signal` settings where they are valid (environment only).
+    pub fn apply_signal(&mut self, sustained_pp: Option<&str>, smoothing_hours: Option<&str>) {
+        if let Some(text) = sustained_pp {
+            match Pct::parse(text) {
+                Ok(t) if t > Pct::from_units(0) && t <= Pct::from_units(10_000) => {
+                    self.signal_sustained = t
+                }
+                _ => tracing::warn!(
+                    value = text,
+                    "ignoring signal sustained level: not in (0, 100]"
+                ),
+            }
+        }
+        if let Some(text) = smoothing_hours {
+            match text.trim().parse::<u32>() {
+                Ok(h @ 1..=168) => self.signal_smoothing_hours = h,
+                _ => tracing::warn!(
+                    value = text,
+                    "ignoring signal smoothing hours: not 1 to 168"
+                ),
+            }
+        }
     }
 
     /// Overlays the given settings where they are valid.
@@ -61,6 +102,26 @@ impl Config {
                     "ignoring divergence threshold: not a number in (0, 100]"
                 ),
             }
+        }
+    }
+}
+
+/// About 20 liquid USDT perpetuals: the screener's universe unless configured otherwise.
+pub const DEFAULT_SCREENER_COINS: &str =
+    "BTC,ETH,SOL,BNB,XRP,DOGE,ADA,AVAX,LINK,TRX,DOT,TON,SUI,LTC,BCH,NEAR,APT,ARB,OP,1000PEPE";
+
+fn default_screener_coins() -> Vec<Symbol> {
+    crate::screener::Coins::parse(DEFAULT_SCREENER_COINS)
+        .map(|c| c.symbols().to_vec())
+        .unwrap_or_default()
+}
+
+impl Config {
+    /// Overlays the screener's default universe when the whole list is valid (as `coins=`).
+    pub fn apply_screener_coins(&mut self, text: &str) {
+        match crate::screener::Coins::parse(text.trim()) {
+            Ok(coins) => self.screener_default_coins = coins.symbols().to_vec(),
+            Err(e) => tracing::warn!(error = %e, "ignoring screener default coins"),
         }
     }
 }
@@ -120,5 +181,48 @@ mod tests {
             ("DIVERGENCE_THRESHOLD_PP", "-3"),
         ]));
         assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn signal_settings_default_to_10_points_and_12_hours_and_bad_values_keep_them() {
+        let c = Config::from_lookup(lookup(&[]));
+        assert_eq!(
+            (c.signal_sustained, c.signal_smoothing_hours),
+            (Pct::from_units(1000), 12)
+        );
+        let c = Config::from_lookup(lookup(&[
+            ("SIGNAL_SUSTAINED_PP", "12.5"),
+            ("SIGNAL_SMOOTHING_HOURS", "6"),
+        ]));
+        assert_eq!(
+            (c.signal_sustained, c.signal_smoothing_hours),
+            (Pct::from_units(1250), 6)
+        );
+        let c = Config::from_lookup(lookup(&[
+            ("SIGNAL_SUSTAINED_PP", "0"),
+            ("SIGNAL_SMOOTHING_HOURS", "169"),
+        ]));
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn screener_default_coins_are_twenty_liquid_perpetuals_and_a_valid_list_replaces_them() {
+        let c = Config::from_lookup(lookup(&[]));
+        assert_eq!(c.screener_default_coins.len(), 20);
+        assert_eq!(c.screener_default_coins[0].as_str(), "BTCUSDT");
+        assert_eq!(c.screener_default_coins[19].as_str(), "1000PEPEUSDT");
+        let c = Config::from_lookup(lookup(&[("SCREENER_DEFAULT_COINS", " btc,XRP ,eth,btc ")]));
+        let got: Vec<&str> = c
+            .screener_default_coins
+            .iter()
+            .map(Symbol::as_str)
+            .collect();
+        assert_eq!(got, ["BTCUSDT", "XRPUSDT", "ETHUSDT"]);
+        for bad in ["", "BTC,,ETH", "BTC,ETH-", "BTCUSDT"] {
+            let c = Config::from_lookup(|n: &str| {
+                (n == "SCREENER_DEFAULT_COINS").then(|| bad.to_string())
+            });
+            assert_eq!(c, Config::default(), "{bad:?}");
+        }
     }
 }

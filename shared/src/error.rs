@@ -15,7 +15,8 @@ pub enum ApiError {
     /// Binance has no such symbol (it answers `200 []`, or `400 -1121` on some endpoints).
     #[error("unknown symbol {symbol}: Binance publishes no long/short data for it")]
     UnknownSymbol { symbol: String },
-    /// Binance answered 429 or 418, or this instance is waiting out a ban.
+    /// Binance answered 429 or 418, or this instance is staying quiet after one. The only 503,
+    /// so every 503 carries `Retry-After`.
     #[error("the upstream (Binance) is rate-limiting us; retry after {retry_after_secs} s")]
     UpstreamRateLimited { retry_after_secs: u64 },
     /// Binance did not answer within our time budget.
@@ -116,6 +117,11 @@ mod tests {
         for (err, status, code) in cases {
             assert_eq!(err.status().as_u16(), status, "{err:?}");
             assert_eq!(err.code(), code);
+            assert_eq!(
+                err.status() == StatusCode::SERVICE_UNAVAILABLE,
+                err.retry_after_secs().is_some(),
+                "every 503, and only a 503, carries Retry-After: {err:?}"
+            );
         }
     }
 }

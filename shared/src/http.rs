@@ -1,5 +1,6 @@
 //! The Lambda edge: what an API Gateway event (REST v1 or HTTP/function-URL v2) means to us.
 
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use lambda_http::request::RequestContext;
@@ -8,15 +9,21 @@ use serde::Serialize;
 
 use crate::envelope;
 use crate::error::ApiError;
-use crate::params::Query;
+use crate::params::{Market, Query};
 
 /// One invocation: who asked (request id), for which route, with which query.
+///
+/// Its one log line (written by [`Call::respond`]) carries the request id, route, symbol and
+/// period (once validated), status and `error.code`, the upstream latency and request count, and
+/// the total time. It never carries headers: the caller's `x-api-key` is never logged.
 pub struct Call {
     route: &'static str,
     request_id: String,
     path_matches: bool,
     query: Vec<(String, String)>,
     started: Instant,
+    /// Symbol and period, recorded once the parameters are valid.
+    market: OnceLock<(String, &'static str)>,
 }
 
 impl Call {
@@ -27,7 +34,23 @@ impl Call {
             path_matches: path_matches(event.uri().path(), route),
             query: query_pairs(event),
             started: Instant::now(),
+            market: OnceLock::new(),
         }
+        .started_fresh()
+    }
+
+    fn started_fresh(self) -> Self {
+        // A report left by an earlier call on this thread is not this call's.
+        crate::binance::take_report();
+        self
+    }
+
+    /// Names the symbol and period this call is about, for its log line. [`Call::params`] does
+    /// this by itself for endpoints that take `period`; call it when parsing differently.
+    pub fn note(&self, market: &Market) {
+        let _ = self
+            .market
+            .set((market.symbol.to_string(), market.period.as_str()));
     }
 
     pub fn request_id(&self) -> &str {
@@ -48,7 +71,13 @@ impl Call {
             self.query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             accepted,
         )?;
-        parse(&query)
+        let parsed = parse(&query)?;
+        if accepted.contains(&"period") {
+            if let Ok(market) = Market::from_query(&query) {
+                self.note(&market);
+            }
+        }
+        Ok(parsed)
     }
 
     /// The answer in the envelope, and one log line for the call (never the caller's API key).
@@ -58,18 +87,40 @@ impl Call {
         message: &str,
     ) -> Response<Body> {
         let elapsed_us = self.started.elapsed().as_micros() as u64;
+        let (symbol, period) = match self.market.get() {
+            Some((s, p)) => (Some(s.as_str()), Some(*p)),
+            None => (None, None),
+        };
+        let upstream = crate::binance::take_report();
+        let upstream_ms = upstream.map(|u| u.elapsed_ms);
+        let upstream_requests = upstream.map(|u| u.requests);
         match result {
             Ok(data) => {
-                tracing::info!(request_id = %self.request_id, route = self.route, status = 200, elapsed_us, "answered");
+                tracing::info!(
+                    request_id = %self.request_id,
+                    route = self.route,
+                    symbol,
+                    period,
+                    status = 200,
+                    outcome = "ok",
+                    upstream_ms,
+                    upstream_requests,
+                    elapsed_us,
+                    "answered"
+                );
                 envelope::success(&data, message, &self.request_id)
             }
             Err(error) => {
                 tracing::info!(
                     request_id = %self.request_id,
                     route = self.route,
+                    symbol,
+                    period,
                     status = error.status().as_u16(),
-                    code = error.code(),
+                    outcome = error.code(),
                     parameter = error.parameter(),
+                    upstream_ms,
+                    upstream_requests,
                     elapsed_us,
                     "answered with an error"
                 );

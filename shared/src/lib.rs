@@ -3,6 +3,7 @@
 //! → `divergence` (pure maths on exact `decimal`s) → `envelope` (the answer, or an `error`).
 
 pub mod binance;
+pub mod cache;
 pub mod cohort;
 pub mod config;
 pub mod decimal;
@@ -10,8 +11,11 @@ pub mod divergence;
 pub mod envelope;
 pub mod error;
 pub mod http;
+pub mod memo;
 pub mod params;
+pub mod screener;
 pub mod settings;
+pub mod signal;
 pub mod ssm;
 
 pub use binance::BinanceClient;
@@ -40,6 +44,8 @@ pub mod routes {
     pub const DIVERGENCE: &str = "/v1/divergence";
     pub const HISTORY: &str = "/v1/history";
     pub const META: &str = "/v1/meta";
+    pub const SIGNAL: &str = "/v1/signal";
+    pub const SCREENER: &str = "/v1/screener";
 }
 
 /// What the data endpoints need: the configuration in force and the one upstream client of this

@@ -233,8 +233,12 @@ impl<'a> Query<'a> {
     }
 }
 
-/// A caller-supplied name cut short and made printable, safe to echo in a message and a log line.
+/// A caller-supplied name cut short and made printable, safe to echo in a message and a log line;
+/// never empty (`?=1` and `=1` both name something), as the contract's `error.parameter` requires.
 fn printable(name: &str) -> String {
+    if name.is_empty() {
+        return "(empty name)".to_string();
+    }
     let mut shown: String = name
         .chars()
         .take(32)
@@ -395,6 +399,8 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.to_string().contains("'a??'"), "{e}");
+        let e = Query::new([("", "1")], MARKET_PARAMS).err().unwrap();
+        assert_eq!(e.parameter(), Some("(empty name)"));
     }
 
     proptest::proptest! {
@@ -405,7 +411,7 @@ mod tests {
                 Ok(_) => {}
                 Err(e) => {
                     proptest::prop_assert_eq!(e.status().as_u16(), 400);
-                    proptest::prop_assert!(e.parameter().is_some());
+                    proptest::prop_assert!(e.parameter().is_some_and(|p| !p.is_empty()));
                 }
             }
         }

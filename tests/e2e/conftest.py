@@ -16,7 +16,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DEMO_NOW_MS = 1_785_675_650_000  # standin::DEMO_NOW_MS
 HOUR_MS = 3_600_000
-ROUTES = ["/v1/positioning", "/v1/divergence", "/v1/history", "/v1/meta"]
+ROUTES = ["/v1/positioning", "/v1/divergence", "/v1/history", "/v1/meta", "/v1/signal", "/v1/screener"]
 
 
 def free_port() -> int:
@@ -30,9 +30,38 @@ def cargo_lambda() -> list[str]:
     return [str(venv), "lambda"] if venv.exists() else ["cargo", "lambda"]
 
 
+# One-line figures (faults handled, hostile inputs refused, fuzzing cases) printed at the end of
+# the run whatever the capture mode; test modules append to it.
+FIGURES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in FIGURES:
+        terminalreporter.write_line(line)
+
+
 class StandIn:
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, proc=None, argv=None):
         self.base_url = base_url
+        self.proc = proc
+        self.argv = argv
+
+    def stop(self) -> None:
+        """Ends the stand-in process: its port now refuses connections."""
+        self.proc.terminate()
+        self.proc.wait(10)
+
+    def start(self) -> None:
+        """Starts it again on the same port, with the same clock (after `stop`)."""
+        port = self.base_url.rsplit(":", 1)[-1]
+        argv = [a if a != "0" else port for a in self.argv]
+        for _ in range(50):
+            self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+            if "listening on" in self.proc.stdout.readline():
+                return
+            self.proc.wait(10)
+            time.sleep(0.1)
+        raise RuntimeError("the stand-in did not come back on its port")
 
     def count(self) -> int:
         return requests.get(f"{self.base_url}/__standin/requests", timeout=5).json()["count"]
@@ -52,17 +81,14 @@ def standin():
     exe = ROOT / "target" / "debug" / "binance-standin"
     if not exe.exists():
         subprocess.run(["cargo", "build", "-q", "-p", "standin"], cwd=ROOT, check=True)
-    proc = subprocess.Popen(
-        [str(exe), "--port", "0", "--now-ms", str(DEMO_NOW_MS)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    argv = [str(exe), "--port", "0", "--now-ms", str(DEMO_NOW_MS)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     assert "listening on" in line, line
-    s = StandIn(line.strip().rsplit(" ", 1)[-1])
+    s = StandIn(line.strip().rsplit(" ", 1)[-1], proc, argv)
     yield s
-    proc.terminate()
-    proc.wait(10)
+    s.proc.terminate()
+    s.proc.wait(10)
 
 
 @pytest.fixture(scope="session")

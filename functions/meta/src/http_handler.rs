@@ -49,7 +49,7 @@ pub struct CohortInfo {
     pub description: &'static str,
 }
 
-const ENDPOINTS: [Endpoint; 4] = [
+const ENDPOINTS: [Endpoint; 6] = [
     Endpoint {
         path: routes::POSITIONING,
         method: "GET",
@@ -69,6 +69,16 @@ const ENDPOINTS: [Endpoint; 4] = [
         path: routes::META,
         method: "GET",
         description: "What the service is and what it accepts.",
+    },
+    Endpoint {
+        path: routes::SIGNAL,
+        method: "GET",
+        description: "The divergence in context (default period 1h): smoothed, ranked against the coin's own history, persistence, changes, trend, volatility, confidence.",
+    },
+    Endpoint {
+        path: routes::SCREENER,
+        method: "GET",
+        description: "Many coins in one call, ranked by divergence, filtered and pinned; coins that fail are listed, not fatal.",
     },
 ];
 
@@ -146,7 +156,7 @@ mod tests {
         assert_eq!(d["defaults"]["history_limit"], 48);
         assert_eq!(d["defaults"]["period"], "5m");
         assert_eq!(d["limits"]["history_limit_max"], 500);
-        assert_eq!(d["endpoints"].as_array().unwrap().len(), 4);
+        assert_eq!(d["endpoints"].as_array().unwrap().len(), 6);
         assert_eq!(d["source"], "binance_usdm_futures");
         assert_eq!(
             body["meta"]["request_id"].as_str().map(str::is_empty),

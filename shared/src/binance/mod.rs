@@ -1,9 +1,47 @@
 //! The Binance adapter: one reused HTTP client, the three cohort series fetched concurrently,
 //! and the upstream policy (time budget, retries, rate-limit and ban handling) in one place.
+//!
+//! # The upstream policy
+//! Every number lives in [`policy`]; everything below follows from it. Proven by
+//! `shared/tests/upstream_faults.rs` (in-process, against the stand-in) and
+//! `tests/e2e/test_faults.py` (through `cargo lambda watch`).
+//!
+//! - **Budget.** One caller request spends at most [`policy::BUDGET`] (6 s) upstream, retries
+//!   included, for all three cohorts together (they are fetched concurrently under one deadline).
+//!   Connecting may take [`policy::CONNECT_TIMEOUT`]; the whole answer, body included, must arrive
+//!   before the deadline. Past it the caller gets `504 upstream_timeout`, well inside the
+//!   function's 10 s timeout, so API Gateway never has to answer for us.
+//! - **Retries** only where they can help: a connection that could not be made or broke, and a 5xx.
+//!   At most [`policy::MAX_RETRIES`] after the first attempt, backing off [`policy::BACKOFF`] ×2
+//!   per retry, jittered ±50%, and never when the pause would cross the deadline. Nothing else is
+//!   retried: a 4xx or an unreadable 200 will not get better within a second.
+//! - **429 (rate limit) and 418 (IP ban)** are never retried: the caller gets
+//!   `503 upstream_rate_limited` with `Retry-After` (Binance's own value, or
+//!   [`policy::DEFAULT_RETRY_AFTER_429_SECS`] / [`policy::DEFAULT_RETRY_AFTER_418_SECS`] when it
+//!   sent none; capped at [`policy::MAX_RETRY_AFTER_SECS`]). The instance then stays **quiet**:
+//!   until that `Retry-After` has passed it sends Binance nothing and answers every data request
+//!   503 at once, with the seconds remaining. Binance bans IPs that keep calling after a 429, and
+//!   calls during a ban lengthen it, so one burst must not turn a 429 into a ban or a short ban
+//!   into a long one. (The memory is per warm instance; other instances learn on their own first
+//!   call.)
+//! - **One cohort failing fails the request**: the three series are joined fail-fast, so the first
+//!   error (e.g. one cohort's 429 while the other two answer fine → 503; one cohort empty → 502)
+//!   is the answer and the other fetches are abandoned. There is never a half answer.
+//! - **451 (restricted location) and 403 (web firewall)** answer `502 upstream_error` with a
+//!   message saying Binance refuses this deployment's location, and an error log telling the
+//!   operator to deploy in a region Binance serves. Not retried.
+//! - **Bodies**: anything but the expected JSON array (HTML, truncated, an object, missing keys,
+//!   non-numeric or non-finite numbers) is `502 upstream_error`, never a panic. Odd but legitimate
+//!   values are served: a zero short share gives a `null` ratio; rows are sorted and deduplicated.
+//!   All three cohorts empty (or `400 -1121`) means Binance does not know the symbol: `404`.
+//!
+//! Each fetch leaves an [`UpstreamReport`] (total upstream latency, requests sent, outcome) that the
+//! call's one log line picks up (see [`take_report`]).
 
 mod parse;
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::StatusCode;
@@ -15,11 +53,13 @@ use crate::params::{Period, Symbol};
 
 pub use parse::{parse_series, BodyError, Reading};
 
-/// The upstream policy, written down once.
+/// The upstream policy, written down once (see the module documentation for what follows from it).
 pub mod policy {
     use std::time::Duration;
-    /// Everything one request spends upstream, retries included: well inside the function timeout.
+    /// Everything one request spends upstream, retries included: well inside the function timeout
+    /// (10 s), so the caller always gets our 504, never API Gateway's.
     pub const BUDGET: Duration = Duration::from_secs(6);
+    /// Time to establish a connection (TCP + TLS) before the attempt counts as a connection error.
     pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(1500);
     /// Retries after the first attempt, only for connection errors and 5xx.
     pub const MAX_RETRIES: u32 = 2;
@@ -29,6 +69,8 @@ pub mod policy {
     pub const DEFAULT_RETRY_AFTER_429_SECS: u64 = 10;
     /// When a 418 (IP ban) carries no usable Retry-After: Binance's shortest ban.
     pub const DEFAULT_RETRY_AFTER_418_SECS: u64 = 120;
+    /// Binance's longest ban (3 days): a larger or garbled Retry-After is capped here.
+    pub const MAX_RETRY_AFTER_SECS: u64 = 3 * 24 * 3600;
     /// Rows asked for when only the newest bucket is needed: enough to find a common bucket when
     /// one cohort publishes a few buckets late.
     pub const MARKET_LOOKBACK: u16 = 6;
@@ -54,11 +96,34 @@ impl CohortSeries {
     }
 }
 
+/// What one `fetch_cohorts` cost upstream, for the call's log line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UpstreamReport {
+    /// Wall time from the first request to the answer (0 when nothing was sent).
+    pub elapsed_ms: u64,
+    /// HTTP requests sent to Binance, retries included.
+    pub requests: u32,
+    /// `ok`, or the `error.code` the fetch ended with.
+    pub outcome: &'static str,
+}
+
+thread_local! {
+    static LAST_REPORT: Cell<Option<UpstreamReport>> = const { Cell::new(None) };
+}
+
+/// The report of the last `fetch_cohorts` on this thread, cleared by reading it. A Lambda instance
+/// serves one invocation at a time on one thread, so this is the current call's; `Call` clears it
+/// when a call starts and reads it for the call's log line.
+pub fn take_report() -> Option<UpstreamReport> {
+    LAST_REPORT.with(Cell::take)
+}
+
 /// Built once per warm instance and reused: keep-alive connections and TLS sessions are pooled.
 pub struct BinanceClient {
     http: reqwest::Client,
-    /// Epoch ms until which Binance has banned this IP (418); 0 when not banned.
-    banned_until_ms: AtomicI64,
+    /// Epoch ms until which this instance sends Binance nothing (after a 429 or a 418, for its
+    /// Retry-After); 0 when not quiet.
+    quiet_until_ms: AtomicI64,
 }
 
 impl BinanceClient {
@@ -72,13 +137,13 @@ impl BinanceClient {
             .build()?;
         Ok(BinanceClient {
             http,
-            banned_until_ms: AtomicI64::new(0),
+            quiet_until_ms: AtomicI64::new(0),
         })
     }
 
     /// The newest `limit` buckets of all three cohorts from the upstream at `base_url`, fetched
     /// concurrently within one budget. All three empty means Binance does not know the symbol;
-    /// a failing cohort fails the call.
+    /// a failing cohort fails the call (see the module documentation for the whole policy).
     pub async fn fetch_cohorts(
         &self,
         base_url: &str,
@@ -86,9 +151,39 @@ impl BinanceClient {
         period: Period,
         limit: u16,
     ) -> Result<CohortSeries, ApiError> {
-        self.check_ban()?;
+        let started = Instant::now();
+        let requests = AtomicU32::new(0);
+        let result = self
+            .fetch_all(base_url, symbol, period, limit, &requests)
+            .await;
+        let report = UpstreamReport {
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            requests: requests.load(Ordering::Relaxed),
+            outcome: result.as_ref().map_or_else(ApiError::code, |_| "ok"),
+        };
+        LAST_REPORT.with(|r| r.set(Some(report)));
+        result
+    }
+
+    async fn fetch_all(
+        &self,
+        base_url: &str,
+        symbol: &Symbol,
+        period: Period,
+        limit: u16,
+        requests: &AtomicU32,
+    ) -> Result<CohortSeries, ApiError> {
+        self.check_quiet()?;
         let deadline = Instant::now() + policy::BUDGET;
-        let fetch = |cohort| self.fetch_series(base_url, cohort, symbol, period, limit, deadline);
+        let fetch = |cohort: Cohort| {
+            // Every piece is a validated value: nothing from the query string is pasted in raw.
+            let url = format!(
+                "{base_url}{}?symbol={symbol}&period={period}&limit={limit}",
+                cohort.upstream_path()
+            );
+            self.fetch_series(url, cohort, symbol, deadline, requests)
+        };
+        // Fail fast: the first failing cohort is the answer (no half answers, no waiting).
         let (retail_crowd, top_traders_by_accounts, top_traders_by_position) = tokio::try_join!(
             fetch(Cohort::RetailCrowd),
             fetch(Cohort::TopTradersByAccounts),
@@ -116,8 +211,9 @@ impl BinanceClient {
         }
     }
 
-    fn check_ban(&self) -> Result<(), ApiError> {
-        let until = self.banned_until_ms.load(Ordering::Relaxed);
+    /// While quiet (after a 429 or 418), answer 503 at once with the seconds still to wait.
+    fn check_quiet(&self) -> Result<(), ApiError> {
+        let until = self.quiet_until_ms.load(Ordering::Relaxed);
         let now = now_ms();
         if until > now {
             return Err(ApiError::UpstreamRateLimited {
@@ -127,24 +223,25 @@ impl BinanceClient {
         Ok(())
     }
 
+    /// Stay quiet for `secs` from now (never shortening a longer quiet period already set).
+    fn quiet_for(&self, secs: u64) {
+        let until = now_ms().saturating_add(secs as i64 * 1000);
+        self.quiet_until_ms.fetch_max(until, Ordering::Relaxed);
+    }
+
+    /// One cohort's series: attempts and retries under the shared `deadline`.
     async fn fetch_series(
         &self,
-        base_url: &str,
+        url: String,
         cohort: Cohort,
         symbol: &Symbol,
-        period: Period,
-        limit: u16,
         deadline: Instant,
+        requests: &AtomicU32,
     ) -> Result<Vec<Reading>, ApiError> {
-        // Every piece is a validated value: nothing from the query string is pasted in raw.
-        let url = format!(
-            "{}{}?symbol={symbol}&period={period}&limit={limit}",
-            base_url,
-            cohort.upstream_path()
-        );
         let mut backoff = policy::BACKOFF;
         for attempt in 0.. {
             let started = Instant::now();
+            requests.fetch_add(1, Ordering::Relaxed);
             let outcome = tokio::time::timeout_at(deadline, self.attempt(&url, symbol)).await;
             let elapsed_ms = started.elapsed().as_millis() as u64;
             let error = match outcome {
@@ -203,7 +300,12 @@ impl BinanceClient {
             })),
             StatusCode::TOO_MANY_REQUESTS => {
                 let secs = retry_after.unwrap_or(policy::DEFAULT_RETRY_AFTER_429_SECS);
-                tracing::warn!(retry_after_secs = secs, "upstream rate limit (429)");
+                // Binance bans IPs that keep calling after a 429: stay quiet until it passes.
+                self.quiet_for(secs);
+                tracing::warn!(
+                    retry_after_secs = secs,
+                    "upstream rate limit (429); quiet until it passes"
+                );
                 Attempt::Done(Err(ApiError::UpstreamRateLimited {
                     retry_after_secs: secs,
                 }))
@@ -211,9 +313,11 @@ impl BinanceClient {
             StatusCode::IM_A_TEAPOT => {
                 let secs = retry_after.unwrap_or(policy::DEFAULT_RETRY_AFTER_418_SECS);
                 // Stop calling until the ban ends: calls during a ban lengthen it.
-                self.banned_until_ms
-                    .fetch_max(now_ms() + secs as i64 * 1000, Ordering::Relaxed);
-                tracing::error!(retry_after_secs = secs, "upstream banned this IP (418)");
+                self.quiet_for(secs);
+                tracing::error!(
+                    retry_after_secs = secs,
+                    "upstream banned this IP (418); quiet until the ban ends"
+                );
                 Attempt::Done(Err(ApiError::UpstreamRateLimited {
                     retry_after_secs: secs,
                 }))
@@ -262,15 +366,24 @@ fn is_invalid_symbol(body: &[u8]) -> bool {
     serde_json::from_slice::<BinanceError>(body).is_ok_and(|e| e.code == -1121)
 }
 
+/// Whole seconds from `Retry-After` (capped at Binance's longest ban); `None` when absent or
+/// not delta-seconds (an HTTP date is not something Binance sends).
 fn retry_after_secs(response: &reqwest::Response) -> Option<u64> {
-    response
+    let text = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
         .ok()?
-        .trim()
-        .parse()
-        .ok()
+        .trim();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // All digits: only overflow can fail the parse, and that is "very long" too.
+    Some(
+        text.parse::<u64>()
+            .unwrap_or(u64::MAX)
+            .min(policy::MAX_RETRY_AFTER_SECS),
+    )
 }
 
 fn now_ms() -> i64 {

@@ -1,0 +1,580 @@
+//! `GET /v1/screener`: many coins ranked by divergence in one call, inside Binance's rate limit.
+
+use lambda_http::{tracing, Body, Error, Request, Response};
+use serde::Serialize;
+use shared::memo::BUDGET_REQUESTS;
+use shared::params::Symbol;
+use shared::screener::{self, Row, Screen, SortBy, SortOrder, SCREENER_PARAMS};
+use shared::signal::{SignalParams, CONSENSUS_LEVEL_PCT};
+use shared::{routes, ApiError, Deps};
+
+use crate::fanout::{self, Warm};
+
+#[derive(Serialize)]
+pub struct ScreenerData {
+    pub period: &'static str,
+    pub source: String,
+    pub note: String,
+    /// `default` (the configured universe) or `coins` (the caller's list).
+    pub universe: &'static str,
+    pub sort_by: SortBy,
+    pub sort_order: SortOrder,
+    /// Buckets asked per cohort and coin: the fewest the asked outputs need.
+    pub buckets_fetched: u16,
+    pub counts: Counts,
+    /// HTTP requests this answer sent to Binance (memo hits send none).
+    pub upstream_calls: u32,
+    /// Coins answered from this instance's memo of upstream answers.
+    pub memo_hits: usize,
+    /// The pin order in force: BTC, ETH, SOL, then the caller's `pinned`.
+    pub pinned: Vec<String>,
+    /// The caller's pins that are not among the coins screened or unknown to Binance: ignored.
+    pub unknown_pinned: Vec<String>,
+    pub rows: Vec<Row>,
+    pub errors: Vec<CoinError>,
+}
+
+#[derive(Serialize)]
+pub struct Counts {
+    pub requested: usize,
+    pub succeeded: usize,
+    pub failed: usize,
+    /// Rows that passed the filters, before `limit`.
+    pub matched: usize,
+    pub returned: usize,
+}
+
+#[derive(Serialize)]
+pub struct CoinError {
+    pub symbol: String,
+    pub error: CoinErrorDetail,
+}
+
+#[derive(Serialize)]
+pub struct CoinErrorDetail {
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn note(threshold: shared::decimal::Pct) -> String {
+    format!(
+        "One row per coin, as /v1/divergence at its newest bucket, with account_gap and \
+         smart_money_consensus as /v1/signal's now; confidence is /v1/signal's formula over the \
+         buckets fetched. Upstream answers are reused by this instance until the next bucket can \
+         appear (refresh=true asks again). {}",
+        shared::divergence_note(threshold)
+    )
+}
+
+pub async fn function_handler(
+    deps: &Deps,
+    warm: &Warm,
+    event: Request,
+) -> Result<Response<Body>, Error> {
+    let call = shared::http::Call::new(&event, routes::SCREENER);
+    let result = async {
+        let screen = call.params(SCREENER_PARAMS, Screen::from_query)?;
+        let config = deps.settings.current().await;
+        let params = SignalParams {
+            threshold: config.threshold,
+            sustained: config.signal_sustained,
+            smoothing_hours: config.signal_smoothing_hours,
+            consensus_level: CONSENSUS_LEVEL_PCT,
+        };
+        let (coins, universe) = match &screen.coins {
+            Some(c) => (c.symbols().to_vec(), "coins"),
+            None => (config.screener_default_coins.clone(), "default"),
+        };
+        let limit = screen.fetch_limit(params.smoothing_hours);
+        let fetched = fanout::fetch_all(
+            &deps.upstream,
+            warm,
+            &config.binance_base_url,
+            &coins,
+            screen.period,
+            limit,
+            screen.refresh,
+        )
+        .await;
+        let upstream_calls: u32 = fetched.iter().map(|f| f.requests).sum();
+        let memo_hits = fetched.iter().filter(|f| f.memo_hit).count();
+        let mut rows = Vec::new();
+        let mut failures: Vec<(Symbol, ApiError)> = Vec::new();
+        for f in fetched {
+            let row = f.answer.and_then(|series| {
+                screener::row(
+                    &f.symbol,
+                    &series,
+                    screen.period,
+                    &params,
+                    screen.include_confidence,
+                    screen.changes,
+                    limit,
+                )
+            });
+            match row {
+                Ok(r) => rows.push(r),
+                Err(e) => failures.push((f.symbol, e)),
+            }
+        }
+        tracing::info!(
+            request_id = call.request_id(),
+            coins = coins.len(),
+            succeeded = rows.len(),
+            failed = failures.len(),
+            upstream_calls,
+            memo_hits,
+            budget_per_5_min = BUDGET_REQUESTS,
+            "screened"
+        );
+        if rows.is_empty() {
+            return Err(screener::most_telling(&failures));
+        }
+        let unknown: Vec<Symbol> = failures
+            .iter()
+            .filter(|(_, e)| matches!(e, ApiError::UnknownSymbol { .. }))
+            .map(|(s, _)| s.clone())
+            .collect();
+        let succeeded = rows.len();
+        let (rows, matched) = screener::rank(rows, &screen);
+        Ok(ScreenerData {
+            period: screen.period.as_str(),
+            source: config.source.clone(),
+            note: note(config.threshold),
+            universe,
+            sort_by: screen.sort_by,
+            sort_order: screen.sort_order,
+            buckets_fetched: limit,
+            counts: Counts {
+                requested: coins.len(),
+                succeeded,
+                failed: failures.len(),
+                matched,
+                returned: rows.len(),
+            },
+            upstream_calls,
+            memo_hits,
+            pinned: screener::pin_order(&screen.pinned)
+                .iter()
+                .map(Symbol::to_string)
+                .collect(),
+            unknown_pinned: screener::unknown_pins(&screen.pinned, &coins, &unknown),
+            rows,
+            errors: failures
+                .into_iter()
+                .map(|(s, e)| CoinError {
+                    symbol: s.to_string(),
+                    error: CoinErrorDetail {
+                        code: e.code(),
+                        message: e.to_string(),
+                    },
+                })
+                .collect(),
+        })
+    }
+    .await;
+    Ok(call.respond(result, "Screener retrieved successfully"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+    use shared::memo::UpstreamBudget;
+    use standin::{Fault, FaultKind, StandInHandle, Switches};
+    use std::time::Instant;
+
+    const REST: &str = include_str!("../../../events/screener.json");
+    const V2: &str = include_str!("../../../events/v2/screener.json");
+    const KNOWN: &str = "BTC,ETH,SOL,BNB,XRP,DOGE,ADA,AVAX,LINK,1000PEPE";
+
+    async fn setup(switches: Switches) -> (StandInHandle, Deps, Warm) {
+        let standin = standin::spawn(switches).await.unwrap();
+        let mut config = shared::Config::default();
+        config.apply(Some(&standin.base_url()), None);
+        (standin, Deps::fixed(config).unwrap(), Warm::default())
+    }
+
+    fn event(text: &str, pairs: &[(&str, &str)]) -> Request {
+        use lambda_http::RequestExt;
+        let e = lambda_http::request::from_str(text).unwrap();
+        if pairs.is_empty() {
+            return e;
+        }
+        e.with_query_string_parameters(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<std::collections::HashMap<_, _>>(),
+        )
+    }
+
+    async fn call(deps: &Deps, warm: &Warm, e: Request) -> (u16, Value, Option<String>) {
+        let r = function_handler(deps, warm, e).await.unwrap();
+        let retry = r
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_string());
+        (
+            r.status().as_u16(),
+            serde_json::from_slice(r.body()).unwrap(),
+            retry,
+        )
+    }
+
+    fn symbols(d: &Value) -> Vec<String> {
+        d["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["symbol"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn when_the_rest_event_asks_for_the_default_universe_should_rank_the_known_coins_and_list_the_rest(
+    ) {
+        let (standin, deps, warm) = setup(Switches::demo()).await;
+        let (status, body, _) = call(&deps, &warm, event(REST, &[])).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["message"], "Screener retrieved successfully");
+        let d = &body["data"];
+        assert_eq!(
+            (d["period"].as_str(), d["universe"].as_str()),
+            (Some("1h"), Some("default"))
+        );
+        assert_eq!(d["counts"]["requested"], 20);
+        assert_eq!(
+            d["counts"]["succeeded"], 10,
+            "the stand-in knows 10 of the 20"
+        );
+        assert_eq!(d["counts"]["failed"], 10);
+        assert_eq!(d["upstream_calls"], 60);
+        assert_eq!(d["memo_hits"], 0);
+        assert_eq!(d["buckets_fetched"], 6);
+        assert_eq!(standin.request_count(), 60, "three requests per coin");
+        for e in d["errors"].as_array().unwrap() {
+            assert_eq!(e["error"]["code"], "unknown_symbol", "{e}");
+        }
+        let rows = symbols(d);
+        assert_eq!(rows[..3], ["BTCUSDT", "ETHUSDT", "SOLUSDT"]);
+        let gaps: Vec<f64> = d["rows"].as_array().unwrap()[3..]
+            .iter()
+            .map(|r| r["long_pct_gap"].as_f64().unwrap())
+            .collect();
+        assert!(gaps.windows(2).all(|w| w[0] >= w[1]), "{gaps:?}");
+        let newest = standin::newest_bucket(standin::DEMO_NOW_MS, 3_600_000);
+        let btc = &d["rows"][0];
+        assert_eq!(btc["timestamp"], newest);
+        assert_eq!(btc["signal"], "crowd_over_long");
+        assert!(btc["account_gap"].is_number() && btc["smart_money_consensus"].is_string());
+        assert!(btc.get("confidence").is_none() && btc.get("gap_change").is_none());
+        assert!(d["note"].as_str().unwrap().contains("Not financial advice"));
+        let sent: Value = serde_json::from_str(REST).unwrap();
+        assert_eq!(
+            body["meta"]["request_id"],
+            sent["requestContext"]["requestId"]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_rows_equal_what_the_divergence_endpoint_computes() {
+        let (_standin, deps, warm) = setup(Switches::demo()).await;
+        let (_, body, _) = call(
+            &deps,
+            &warm,
+            event(V2, &[("coins", "eth,doge"), ("period", "1h")]),
+        )
+        .await;
+        let config = deps.settings.current().await;
+        for row in body["data"]["rows"].as_array().unwrap() {
+            let symbol = Symbol::from_symbol(row["symbol"].as_str().unwrap()).unwrap();
+            let series = deps
+                .upstream
+                .fetch_cohorts(
+                    &config.binance_base_url,
+                    &symbol,
+                    shared::params::Period::H1,
+                    6,
+                )
+                .await
+                .unwrap();
+            let d = shared::divergence::Divergence::at_common_bucket(&series, config.threshold)
+                .unwrap();
+            assert_eq!(
+                row["long_pct_gap"],
+                serde_json::to_value(d.long_pct_gap).unwrap()
+            );
+            assert_eq!(
+                row["retail_long_pct"],
+                serde_json::to_value(d.retail_long_pct).unwrap()
+            );
+            assert_eq!(row["timestamp"], d.timestamp);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_repeat_is_served_from_the_memo_and_refresh_asks_binance_again() {
+        let (standin, deps, warm) = setup(Switches::demo()).await;
+        let (_, first, _) = call(&deps, &warm, event(REST, &[])).await;
+        let (status, again, _) = call(&deps, &warm, event(V2, &[])).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            (
+                again["data"]["upstream_calls"].as_u64(),
+                again["data"]["memo_hits"].as_u64()
+            ),
+            (Some(0), Some(20))
+        );
+        assert_eq!(standin.request_count(), 60);
+        assert_eq!(again["data"]["rows"], first["data"]["rows"]);
+        assert_eq!(
+            again["data"]["errors"], first["data"]["errors"],
+            "unknown symbols are remembered too"
+        );
+        let (_, fresh, _) = call(
+            &deps,
+            &warm,
+            event(V2, &[("period", "1h"), ("refresh", "true")]),
+        )
+        .await;
+        assert_eq!(
+            (
+                fresh["data"]["upstream_calls"].as_u64(),
+                fresh["data"]["memo_hits"].as_u64()
+            ),
+            (Some(60), Some(0))
+        );
+        assert_eq!(standin.request_count(), 120);
+        // Another period, or more buckets, is another memo entry.
+        let (_, other, _) = call(
+            &deps,
+            &warm,
+            event(
+                V2,
+                &[
+                    ("period", "1h"),
+                    ("coins", "btc"),
+                    ("include_changes", "true"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(other["data"]["upstream_calls"], 3);
+        assert_eq!(other["data"]["buckets_fetched"], 31);
+    }
+
+    #[tokio::test]
+    async fn twenty_coins_at_50_ms_per_answer_take_a_few_round_trips_not_twenty() {
+        let (standin, deps, warm) = setup(Switches {
+            latency_ms: 50,
+            ..Switches::demo()
+        })
+        .await;
+        let started = Instant::now();
+        let (status, body, _) = call(&deps, &warm, event(REST, &[])).await;
+        let elapsed = started.elapsed();
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(standin.request_count(), 60);
+        // ⌈20 / 8⌉ = 3 round trips of 50 ms; sequentially it would be 20 × 50 ms = 1 s.
+        assert!(elapsed.as_millis() < 400, "{elapsed:?}");
+    }
+
+    #[tokio::test]
+    async fn when_sort_by_confidence_lacks_include_confidence_should_return_400_without_calling_binance(
+    ) {
+        let (standin, deps, warm) = setup(Switches::demo()).await;
+        let (status, body, _) = call(
+            &deps,
+            &warm,
+            event(include_str!("../../../events/screener-bad-sort.json"), &[]),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(body["error"]["parameter"], "include_confidence");
+        assert_eq!(
+            body["message"],
+            "sort_by=confidence needs include_confidence=true"
+        );
+        assert_eq!(standin.request_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn confidence_changes_filters_pins_and_limit_work_together() {
+        let (standin, deps, warm) = setup(Switches::demo()).await;
+        let (status, body, _) = call(
+            &deps,
+            &warm,
+            event(
+                V2,
+                &[
+                    ("coins", KNOWN),
+                    ("period", "1h"),
+                    ("include_confidence", "true"),
+                    ("include_changes", "true"),
+                    ("change_window", "6h"),
+                    ("sort_by", "abs_gap"),
+                    ("pinned", "pepe,1000pepe,ADA"),
+                    ("limit", "6"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let d = &body["data"];
+        assert_eq!(d["buckets_fetched"], 18, "max(12 + 6, 6 + 1 + 6)");
+        assert!(standin
+            .requests()
+            .iter()
+            .all(|r| r.query.contains("limit=18")));
+        assert_eq!(
+            d["pinned"],
+            serde_json::json!([
+                "BTCUSDT",
+                "ETHUSDT",
+                "SOLUSDT",
+                "PEPEUSDT",
+                "1000PEPEUSDT",
+                "ADAUSDT"
+            ])
+        );
+        assert_eq!(d["unknown_pinned"], serde_json::json!(["PEPEUSDT"]));
+        assert_eq!(
+            symbols(d),
+            [
+                "BTCUSDT",
+                "ETHUSDT",
+                "SOLUSDT",
+                "1000PEPEUSDT",
+                "ADAUSDT",
+                symbols(d)[5].as_str()
+            ]
+        );
+        assert_eq!(
+            (
+                d["counts"]["matched"].as_u64(),
+                d["counts"]["returned"].as_u64()
+            ),
+            (Some(10), Some(6))
+        );
+        for row in d["rows"].as_array().unwrap() {
+            assert!(row["confidence"].as_u64().unwrap() <= 100, "{row}");
+            assert!(row["strength"].is_string());
+            assert!(row["gap_change"].is_number(), "{row}");
+            assert_eq!(row["gap_change_window"], "6h");
+        }
+        let (_, filtered, _) = call(
+            &deps,
+            &warm,
+            event(
+                V2,
+                &[
+                    ("coins", KNOWN),
+                    ("period", "1h"),
+                    ("signal", "neutral"),
+                    ("min_abs_gap", "0.01"),
+                ],
+            ),
+        )
+        .await;
+        for row in filtered["data"]["rows"].as_array().unwrap() {
+            assert_eq!(row["signal"], "neutral");
+            assert!(row["long_pct_gap"].as_f64().unwrap().abs() >= 0.01);
+        }
+    }
+
+    #[tokio::test]
+    async fn when_one_coin_fails_upstream_the_others_are_still_answered() {
+        let (standin, deps, warm) = setup(Switches::demo()).await;
+        standin.push_fault(
+            Fault::new(FaultKind::Empty)
+                .on(standin::Cohort::TopTradersByPosition)
+                .once(),
+        );
+        let (status, body, _) = call(
+            &deps,
+            &warm,
+            event(V2, &[("coins", KNOWN), ("period", "1h")]),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let d = &body["data"];
+        assert_eq!(
+            (
+                d["counts"]["succeeded"].as_u64(),
+                d["counts"]["failed"].as_u64()
+            ),
+            (Some(9), Some(1))
+        );
+        assert_eq!(d["errors"][0]["error"]["code"], "upstream_error");
+        // The failure is not remembered: the next call asks for that coin again, and only it.
+        let (_, again, _) = call(
+            &deps,
+            &warm,
+            event(V2, &[("coins", KNOWN), ("period", "1h")]),
+        )
+        .await;
+        assert_eq!(
+            (
+                again["data"]["upstream_calls"].as_u64(),
+                again["data"]["memo_hits"].as_u64()
+            ),
+            (Some(3), Some(9))
+        );
+        assert_eq!(again["data"]["counts"]["succeeded"], 10);
+    }
+
+    #[tokio::test]
+    async fn when_every_coin_is_unknown_should_return_404_naming_them() {
+        let (_standin, deps, warm) = setup(Switches::demo()).await;
+        let (status, body, _) = call(&deps, &warm, event(V2, &[("coins", "nope,nada")])).await;
+        assert_eq!(status, 404, "{body}");
+        assert_eq!(body["error"]["code"], "unknown_symbol");
+        assert!(body["message"]
+            .as_str()
+            .unwrap()
+            .contains("NOPEUSDT, NADAUSDT"));
+    }
+
+    #[tokio::test]
+    async fn when_binance_rate_limits_every_coin_should_return_503_and_stop_asking() {
+        let (standin, deps, warm) = setup(Switches::demo()).await;
+        standin.push_fault(Fault::new(FaultKind::RateLimited).retry_after_s(30));
+        let (status, body, retry) = call(&deps, &warm, event(REST, &[])).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["error"]["code"], "upstream_rate_limited");
+        assert!(retry.unwrap().parse::<u64>().unwrap() >= 29);
+        // The coins that were waiting for a slot found the instance quiet and sent nothing.
+        assert!(
+            standin.request_count() <= 3 * fanout::CONCURRENCY,
+            "{}",
+            standin.request_count()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_instance_budget_bounds_the_requests_sent_whatever_is_asked() {
+        let (standin, deps, _) = setup(Switches::demo()).await;
+        let warm = Warm {
+            budget: UpstreamBudget::new(30),
+            ..Warm::default()
+        };
+        let (status, body, _) = call(
+            &deps,
+            &warm,
+            event(V2, &[("coins", KNOWN), ("period", "1h")]),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let d = &body["data"];
+        assert!(standin.request_count() <= 30, "{}", standin.request_count());
+        assert_eq!(
+            d["upstream_calls"].as_u64().unwrap() as usize,
+            standin.request_count()
+        );
+        assert!(d["counts"]["failed"].as_u64().unwrap() > 0);
+        for e in d["errors"].as_array().unwrap() {
+            assert_eq!(e["error"]["code"], "upstream_rate_limited");
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! `GET /v1/signal`: the divergence in the context of the coin's own newest 500 buckets.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use lambda_http::{Body, Error, Request, Response};
+use serde::Serialize;
+use shared::divergence::Divergence;
+use shared::params::{Market, Period, Query, MARKET_PARAMS};
+use shared::signal::{Report, SignalParams, CONSENSUS_LEVEL_PCT, LOOKBACK};
+use shared::{routes, ApiError, Deps};
+
+/// Unlike the other endpoints, the context wants hours of buckets: 1h unless asked otherwise.
+pub const DEFAULT_PERIOD: Period = Period::H1;
+
+#[derive(Serialize)]
+pub struct SignalData {
+    pub symbol: String,
+    pub period: &'static str,
+    pub source: String,
+    pub note: String,
+    #[serde(flatten)]
+    pub report: Report,
+}
+
+fn market(query: &Query<'_>) -> Result<Market, ApiError> {
+    Ok(Market {
+        symbol: query.symbol()?,
+        period: query
+            .get("period")
+            .map_or(Ok(DEFAULT_PERIOD), Period::parse)?,
+    })
+}
+
+fn note(params: &SignalParams) -> String {
+    format!(
+        "Describes how Binance futures' smart money (top traders by position) is positioned against \
+         the retail crowd, measured against this coin's own newest {LOOKBACK} buckets: signal at \
+         ±{} pp, smoothed over {}h and sustained at ±{} pp, consensus at {}%. The scores are \
+         descriptive statistics of published positioning: evidence of how far apart the cohorts \
+         are, for how long and how unusual that is for this coin; not evidence of future prices, \
+         not a forecast and not backtested. Formulas: docs/SIGNALS.md. {}",
+        params.threshold,
+        params.smoothing_hours,
+        params.sustained,
+        params.consensus_level,
+        shared::NOT_ADVICE
+    )
+}
+
+pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
+    let call = shared::http::Call::new(&event, routes::SIGNAL);
+    let result = async {
+        let market = call.params(MARKET_PARAMS, market)?;
+        let config = deps.settings.current().await;
+        let params = SignalParams {
+            threshold: config.threshold,
+            sustained: config.signal_sustained,
+            smoothing_hours: config.signal_smoothing_hours,
+            consensus_level: CONSENSUS_LEVEL_PCT,
+        };
+        let series = deps
+            .upstream
+            .fetch_cohorts(
+                &config.binance_base_url,
+                &market.symbol,
+                market.period,
+                LOOKBACK,
+            )
+            .await?;
+        let now = Divergence::at_common_bucket(&series, config.threshold)
+            .ok_or_else(ApiError::no_common_bucket)?;
+        let clock_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        Ok(SignalData {
+            symbol: market.symbol.to_string(),
+            period: market.period.as_str(),
+            source: config.source.clone(),
+            note: note(&params),
+            report: shared::signal::report(&series, now, market.period, &params, clock_ms),
+        })
+    }
+    .await;
+    Ok(call.respond(result, "Signal retrieved successfully"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+    use standin::{Cohort, MissingBucket, StandInHandle, Switches};
+
+    const HOUR: i64 = 3_600_000;
+
+    async fn setup(switches: Switches) -> (StandInHandle, Deps) {
+        let standin = standin::spawn(switches).await.unwrap();
+        let mut config = shared::Config::default();
+        config.apply(Some(&standin.base_url()), None);
+        (standin, Deps::fixed(config).unwrap())
+    }
+
+    fn event(text: &str) -> Request {
+        lambda_http::request::from_str(text).unwrap()
+    }
+
+    async fn call(deps: &Deps, text: &str) -> (u16, Value) {
+        let r = function_handler(deps, event(text)).await.unwrap();
+        (
+            r.status().as_u16(),
+            serde_json::from_slice(r.body()).unwrap(),
+        )
+    }
+
+    fn with_query(text: &str, pairs: &[(&str, &str)]) -> Request {
+        use lambda_http::RequestExt;
+        event(text).with_query_string_parameters(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<std::collections::HashMap<_, _>>(),
+        )
+    }
+
+    #[tokio::test]
+    async fn when_the_rest_event_asks_for_btc_1h_should_fill_every_section_with_one_round_trip() {
+        let (standin, deps) = setup(Switches::demo()).await;
+        let (status, body) = call(&deps, include_str!("../../../events/signal.json")).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["message"], "Signal retrieved successfully");
+        let d = &body["data"];
+        assert_eq!(
+            (d["symbol"].as_str(), d["period"].as_str()),
+            (Some("BTCUSDT"), Some("1h"))
+        );
+        assert!(d["note"].as_str().unwrap().contains("Not financial advice"));
+        let newest = standin::newest_bucket(standin::DEMO_NOW_MS, HOUR);
+        assert_eq!(d["now"]["timestamp"], newest);
+        assert_eq!(d["now"]["signal"], "crowd_over_long");
+        assert_eq!(d["vs_history"]["buckets"], 500);
+        assert_eq!(d["vs_history"]["span_hours"], 500.0);
+        assert!(d["vs_history"]["z_score"].is_number());
+        assert_eq!(d["smoothed"]["window_buckets"], 12);
+        for w in ["1h", "6h", "24h", "7d"] {
+            assert!(
+                d["changes"][w]["long_pct_gap"].is_number(),
+                "{w}: {}",
+                d["changes"][w]
+            );
+        }
+        assert_eq!(d["trend"]["buckets"], 24);
+        assert!(d["trend"]["direction"].is_string());
+        assert_eq!(d["volatility"]["deltas"], 24);
+        assert!(d["volatility"]["change"].is_string());
+        assert!(d["confidence"]["score"].as_u64().unwrap() <= 100);
+        assert_eq!(d["data_quality"]["series_aligned"], true);
+        assert_eq!(d["data_quality"]["missing_buckets"], 0);
+        assert_eq!(standin.request_count(), 3, "one request per cohort");
+    }
+
+    #[tokio::test]
+    async fn the_now_section_equals_the_divergence_endpoint_numbers() {
+        let (_standin, deps) = setup(Switches::demo()).await;
+        let (_, body) = call(&deps, include_str!("../../../events/signal.json")).await;
+        let now = &body["data"]["now"];
+        let series = deps
+            .upstream
+            .fetch_cohorts(
+                &deps.settings.current().await.binance_base_url,
+                &shared::params::Symbol::from_coin("BTC").unwrap(),
+                Period::H1,
+                6,
+            )
+            .await
+            .unwrap();
+        let d = Divergence::at_common_bucket(&series, shared::Config::default().threshold).unwrap();
+        assert_eq!(
+            now["long_pct_gap"],
+            serde_json::to_value(d.long_pct_gap).unwrap()
+        );
+        assert_eq!(now["read"], d.read);
+        let gap = now["account_gap"].as_f64().unwrap();
+        let accounts = now["top_traders_by_accounts_long_pct"].as_f64().unwrap();
+        assert!((accounts - now["retail_long_pct"].as_f64().unwrap() - gap).abs() < 1e-9);
+    }
+
+    #[tokio::test]
+    async fn when_no_period_is_given_should_default_to_1h() {
+        let (_standin, deps) = setup(Switches::demo()).await;
+        let e = with_query(
+            include_str!("../../../events/v2/signal.json"),
+            &[("coin", "sol")],
+        );
+        let r = function_handler(&deps, e).await.unwrap();
+        let body: Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(body["data"]["period"], "1h");
+        assert_eq!(body["data"]["symbol"], "SOLUSDT");
+    }
+
+    #[tokio::test]
+    async fn the_v2_event_gets_the_same_data() {
+        let (_standin, deps) = setup(Switches::demo()).await;
+        let (status, v2) = call(&deps, include_str!("../../../events/v2/signal.json")).await;
+        let (_, v1) = call(&deps, include_str!("../../../events/signal.json")).await;
+        assert_eq!(status, 200);
+        assert_eq!(v2["data"], v1["data"]);
+    }
+
+    #[tokio::test]
+    async fn every_period_answers_with_every_section_filled_or_explained() {
+        let (_standin, deps) = setup(Switches::demo()).await;
+        for p in Period::ALL {
+            let e = with_query(
+                include_str!("../../../events/v2/signal.json"),
+                &[("coin", "ETH"), ("period", p.as_str())],
+            );
+            let r = function_handler(&deps, e).await.unwrap();
+            let body: Value = serde_json::from_slice(r.body()).unwrap();
+            assert_eq!(r.status(), 200, "{p}: {body}");
+            let d = &body["data"];
+            let explained = |section: &Value, field: &str| {
+                assert!(
+                    !section[field].is_null() || section["reason"].is_string(),
+                    "{p}: {field} null without a reason: {section}"
+                )
+            };
+            explained(&d["smoothed"], "long_pct_gap");
+            explained(&d["vs_history"], "z_score");
+            explained(&d["trend"], "direction");
+            explained(&d["volatility"], "score");
+            for w in ["1h", "6h", "24h", "7d"] {
+                explained(&d["changes"][w], "long_pct_gap");
+            }
+            assert!(!body.to_string().contains("NaN"));
+        }
+    }
+
+    #[tokio::test]
+    async fn when_1d_is_asked_smoothing_is_explained_as_not_meaningful() {
+        let (_standin, deps) = setup(Switches::demo()).await;
+        let e = with_query(
+            include_str!("../../../events/v2/signal.json"),
+            &[("period", "1d")],
+        );
+        let body: Value =
+            serde_json::from_slice(function_handler(&deps, e).await.unwrap().body()).unwrap();
+        let s = &body["data"]["smoothed"];
+        assert!(s["long_pct_gap"].is_null());
+        assert!(
+            s["reason"].as_str().unwrap().contains("not meaningful"),
+            "{s}"
+        );
+    }
+
+    #[tokio::test]
+    async fn when_a_cohort_lags_and_a_bucket_is_missing_data_quality_says_so() {
+        let newest = standin::newest_bucket(standin::DEMO_NOW_MS, HOUR);
+        let (_standin, deps) = setup(Switches {
+            lagging_cohort: Some(Cohort::TopTradersByAccounts),
+            missing_buckets: vec![MissingBucket::all(newest - 5 * HOUR)],
+            ..Switches::demo()
+        })
+        .await;
+        let (status, body) = call(&deps, include_str!("../../../events/signal.json")).await;
+        assert_eq!(status, 200, "{body}");
+        let q = &body["data"]["data_quality"];
+        assert_eq!(q["series_aligned"], false);
+        assert_eq!(q["missing_buckets"], 1);
+        assert_eq!(
+            q["newest_by_cohort"]["top_traders_by_accounts"],
+            newest - HOUR
+        );
+        assert!(body["data"]["smart_money_consensus"]["reason"].is_string());
+    }
+
+    #[tokio::test]
+    async fn when_period_is_unknown_should_return_400_without_calling_binance() {
+        let (standin, deps) = setup(Switches::demo()).await;
+        let (status, body) = call(
+            &deps,
+            include_str!("../../../events/signal-bad-period.json"),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(body["error"]["parameter"], "period");
+        assert_eq!(
+            body["message"],
+            "period must be one of 5m, 15m, 30m, 1h, 2h, 4h, 6h, 12h, 1d"
+        );
+        assert_eq!(standin.request_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn when_binance_rate_limits_should_return_503_with_retry_after() {
+        let (standin, deps) = setup(Switches::demo()).await;
+        standin.push_fault(standin::Fault::new(standin::FaultKind::RateLimited));
+        let r = function_handler(&deps, event(include_str!("../../../events/signal.json")))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503);
+        assert!(r.headers().contains_key("retry-after"));
+    }
+}

@@ -1,0 +1,115 @@
+//! How long an answer stays right: until the next bucket of its period can appear upstream.
+//! Pure time arithmetic, no I/O; turned into `Cache-Control: public, max-age=N` on successful
+//! answers so that clients and an API Gateway cache never re-ask when nothing can have changed.
+
+use crate::params::Period;
+
+/// How long after a bucket's boundary Binance publishes it ("a few seconds"; the stand-in uses
+/// the same). An assumption, not a contract: a bucket published later than this is what
+/// [`MAX_AGE_CAP_SECS`] bounds.
+pub const PUBLICATION_LAG_MS: i64 = 5_000;
+
+/// The longest we let anyone cache an answer. Without a cap, a 1d answer given just after its
+/// expected publication (while Binance was still late with the new bucket) would be cached for a
+/// whole day; five minutes bounds that staleness to the shortest period, and is also how often a
+/// warm instance re-reads its configuration (`settings::REFRESH_EVERY`), so a changed threshold
+/// reaches every caller within the same bound.
+pub const MAX_AGE_CAP_SECS: u32 = 300;
+
+/// Seconds until the next bucket of `period` can appear at `now_ms` (epoch ms): the next
+/// boundary plus the publication lag, rounded up so the cache expires only once the new bucket
+/// can be there; at least 1, at most [`MAX_AGE_CAP_SECS`].
+pub fn max_age_secs(period: Period, now_ms: i64) -> u32 {
+    let period_ms = period.millis();
+    // The newest bucket that can have appeared by now; the next one appears a period later.
+    let newest_visible = (now_ms - PUBLICATION_LAG_MS).div_euclid(period_ms) * period_ms;
+    let next_appears = newest_visible + period_ms + PUBLICATION_LAG_MS;
+    // Always > 0 ms; rounded up to whole seconds.
+    let secs = (next_appears - now_ms + 999) / 1000;
+    secs.clamp(1, i64::from(MAX_AGE_CAP_SECS)) as u32
+}
+
+/// The `Cache-Control` value for a successful answer of `period` at `now_ms`.
+pub fn cache_control(period: Period, now_ms: i64) -> String {
+    format!("public, max-age={}", max_age_secs(period, now_ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2026-08-02 00:00:00 UTC.
+    const DAY: i64 = 1_785_628_800_000;
+    const S: i64 = 1000;
+    const MIN: i64 = 60 * S;
+    const HOUR: i64 = 60 * MIN;
+
+    fn at(h: i64, m: i64, s: i64, ms: i64) -> i64 {
+        DAY + h * HOUR + m * MIN + s * S + ms
+    }
+
+    #[test]
+    fn a_minute_before_the_hour_a_1h_answer_keeps_until_the_boundary_plus_the_lag() {
+        assert_eq!(max_age_secs(Period::H1, at(12, 59, 0, 0)), 65);
+        assert_eq!(max_age_secs(Period::H1, at(12, 59, 58, 0)), 7);
+    }
+
+    #[test]
+    fn right_after_a_boundary_but_before_the_lag_only_the_lag_remainder_is_given() {
+        assert_eq!(max_age_secs(Period::H1, at(13, 0, 0, 0)), 5);
+        assert_eq!(max_age_secs(Period::H1, at(13, 0, 2, 0)), 3);
+        assert_eq!(max_age_secs(Period::M5, at(13, 0, 4, 999)), 1);
+        assert_eq!(max_age_secs(Period::D1, at(0, 0, 3, 0)), 2);
+    }
+
+    #[test]
+    fn partial_seconds_round_up_so_the_cache_never_expires_before_the_new_bucket() {
+        assert_eq!(max_age_secs(Period::H1, at(12, 59, 0, 1)), 65);
+        assert_eq!(max_age_secs(Period::H1, at(12, 59, 0, 999)), 65);
+        assert_eq!(max_age_secs(Period::H1, at(12, 59, 1, 0)), 64);
+    }
+
+    #[test]
+    fn short_periods_give_the_exact_remainder() {
+        // 12:57:30 → the 13:00 bucket appears at 13:00:05.
+        assert_eq!(max_age_secs(Period::M5, at(12, 57, 30, 0)), 155);
+        assert_eq!(
+            max_age_secs(Period::M15, at(12, 50, 0, 0)),
+            MAX_AGE_CAP_SECS
+        );
+        assert_eq!(max_age_secs(Period::M15, at(12, 56, 0, 0)), 245);
+    }
+
+    #[test]
+    fn once_a_bucket_has_appeared_the_next_is_a_whole_period_away_so_the_cap_applies() {
+        assert_eq!(max_age_secs(Period::M5, at(13, 0, 5, 0)), 300);
+        assert_eq!(max_age_secs(Period::H1, at(13, 0, 5, 0)), MAX_AGE_CAP_SECS);
+        assert_eq!(max_age_secs(Period::H4, at(13, 0, 50, 0)), MAX_AGE_CAP_SECS);
+    }
+
+    #[test]
+    fn at_1d_only_the_last_minutes_before_midnight_give_less_than_the_cap() {
+        assert_eq!(max_age_secs(Period::D1, at(13, 0, 50, 0)), MAX_AGE_CAP_SECS);
+        assert_eq!(max_age_secs(Period::D1, at(23, 55, 5, 0)), MAX_AGE_CAP_SECS);
+        assert_eq!(max_age_secs(Period::D1, at(23, 59, 0, 0)), 65);
+        assert_eq!(max_age_secs(Period::D1, at(23, 59, 59, 500)), 6);
+    }
+
+    #[test]
+    fn every_period_at_every_second_of_a_day_is_within_1_and_the_cap() {
+        for p in Period::ALL {
+            for s in (0..86_400).step_by(7) {
+                let n = max_age_secs(p, DAY + s * S + 123);
+                assert!((1..=MAX_AGE_CAP_SECS).contains(&n), "{p} at +{s}s: {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_header_value_is_public_with_max_age() {
+        assert_eq!(
+            cache_control(Period::H1, at(12, 59, 0, 0)),
+            "public, max-age=65"
+        );
+    }
+}
