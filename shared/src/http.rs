@@ -3,13 +3,14 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use lambda_http::http::header::{HeaderValue, CACHE_CONTROL};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
 use crate::envelope;
 use crate::error::ApiError;
-use crate::params::{Market, Query};
+use crate::params::{Market, Period, Query};
 
 /// One invocation: who asked (request id), for which route, with which query.
 ///
@@ -23,7 +24,7 @@ pub struct Call {
     query: Vec<(String, String)>,
     started: Instant,
     /// Symbol and period, recorded once the parameters are valid.
-    market: OnceLock<(String, &'static str)>,
+    market: OnceLock<(String, Period)>,
 }
 
 impl Call {
@@ -48,9 +49,7 @@ impl Call {
     /// Names the symbol and period this call is about, for its log line. [`Call::params`] does
     /// this by itself for endpoints that take `period`; call it when parsing differently.
     pub fn note(&self, market: &Market) {
-        let _ = self
-            .market
-            .set((market.symbol.to_string(), market.period.as_str()));
+        let _ = self.market.set((market.symbol.to_string(), market.period));
     }
 
     pub fn request_id(&self) -> &str {
@@ -88,7 +87,7 @@ impl Call {
     ) -> Response<Body> {
         let elapsed_us = self.started.elapsed().as_micros() as u64;
         let (symbol, period) = match self.market.get() {
-            Some((s, p)) => (Some(s.as_str()), Some(*p)),
+            Some((s, p)) => (Some(s.as_str()), Some(p.as_str())),
             None => (None, None),
         };
         let upstream = crate::binance::take_report();
@@ -108,7 +107,13 @@ impl Call {
                     elapsed_us,
                     "answered"
                 );
-                envelope::success(&data, message, &self.request_id)
+                let mut response = envelope::success(&data, message, &self.request_id);
+                if response.status() == 200 {
+                    response
+                        .headers_mut()
+                        .insert(CACHE_CONTROL, self.cache_control());
+                }
+                response
             }
             Err(error) => {
                 tracing::info!(
@@ -128,6 +133,24 @@ impl Call {
             }
         }
     }
+}
+
+impl Call {
+    /// Until the next bucket of the answer's period can appear upstream (nothing can change
+    /// before); answers without a period (meta) change at most with the configuration.
+    fn cache_control(&self) -> HeaderValue {
+        let value = match self.market.get() {
+            Some((_, period)) => crate::cache::cache_control(*period, now_ms()),
+            None => format!("public, max-age={}", crate::cache::MAX_AGE_CAP_SECS),
+        };
+        HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("no-cache"))
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// API Gateway's request id when there is one (so a caller's complaint can be found in the

@@ -128,6 +128,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_successful_answer_may_be_cached_until_the_next_bucket_can_appear() {
+        let (_standin, deps) = setup(demo()).await;
+        let event = lambda_http::request::from_str(include_str!("../../../events/divergence.json"))
+            .unwrap();
+        let r = function_handler(&deps, event).await.unwrap();
+        let value = r.headers()["cache-control"].to_str().unwrap().to_string();
+        let secs: u32 = value
+            .strip_prefix("public, max-age=")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            (1..=shared::cache::MAX_AGE_CAP_SECS).contains(&secs),
+            "{value}"
+        );
+    }
+
+    #[tokio::test]
     async fn when_the_v2_event_asks_for_eth_1h_should_answer_the_same() {
         let (_standin, deps) = setup(demo()).await;
         let (status, v2) = call(&deps, include_str!("../../../events/v2/divergence.json")).await;
@@ -205,6 +223,7 @@ mod tests {
         .unwrap();
         assert_eq!(r.status(), 503);
         assert!(r.headers().contains_key("retry-after"));
+        assert_eq!(r.headers()["cache-control"], "no-store");
         let body: Value = serde_json::from_slice(r.body()).unwrap();
         assert_eq!(body["error"]["code"], "upstream_rate_limited");
     }
