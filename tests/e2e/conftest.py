@@ -102,6 +102,9 @@ def api(standin):
             "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", str(port),
             "--env-var", f"BINANCE_BASE_URL={standin.base_url}",
             "--env-var", "RUST_LOG=info",
+            # The suite calls the screener far more often than one real instance may: lift its
+            # per-instance upstream budget here (the budget itself is tested in the handler tests).
+            "--env-var", "SCREENER_UPSTREAM_BUDGET=1000000",
         ],
         cwd=ROOT,
         stdout=log,

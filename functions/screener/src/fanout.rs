@@ -29,6 +29,22 @@ pub struct Warm {
     pub budget: UpstreamBudget,
 }
 
+impl Warm {
+    /// The upstream budget is `SCREENER_UPSTREAM_BUDGET` requests per 5 minutes when set (local
+    /// test rigs that call the screener far more often than a real instance ever may), else
+    /// [`shared::memo::BUDGET_REQUESTS`].
+    pub fn from_env() -> Self {
+        let budget = std::env::var("SCREENER_UPSTREAM_BUDGET")
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .map_or_else(UpstreamBudget::default, UpstreamBudget::new);
+        Warm {
+            memo: Memo::default(),
+            budget,
+        }
+    }
+}
+
 /// One coin's outcome.
 pub struct Fetched {
     pub symbol: Symbol,

@@ -11,7 +11,7 @@ async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let deps = shared::Deps::load().await?;
     // Lives as long as the warm instance; nothing in it is written anywhere.
-    let warm = fanout::Warm::default();
+    let warm = fanout::Warm::from_env();
     run(service_fn(|event| {
         http_handler::function_handler(&deps, &warm, event)
     }))
