@@ -17,6 +17,8 @@ pub mod screener;
 pub mod settings;
 pub mod signal;
 pub mod ssm;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use binance::BinanceClient;
 pub use cohort::Cohort;

@@ -64,17 +64,11 @@ mod tests {
     use standin::{Cohort, StandInHandle, Switches};
 
     async fn setup(switches: Switches) -> (StandInHandle, Deps) {
-        let standin = standin::spawn(switches).await.unwrap();
-        let mut config = shared::Config::default();
-        config.apply(Some(&standin.base_url()), None);
-        (standin, Deps::fixed(config).unwrap())
+        shared::testing::deps_over(switches).await
     }
 
     fn demo() -> Switches {
-        Switches {
-            now_ms: Some(standin::DEMO_NOW_MS),
-            ..Default::default()
-        }
+        Switches::demo()
     }
 
     fn event(text: &str) -> Request {

@@ -189,10 +189,8 @@ mod tests {
     const KNOWN: &str = "BTC,ETH,SOL,BNB,XRP,DOGE,ADA,AVAX,LINK,1000PEPE";
 
     async fn setup(switches: Switches) -> (StandInHandle, Deps, Warm) {
-        let standin = standin::spawn(switches).await.unwrap();
-        let mut config = shared::Config::default();
-        config.apply(Some(&standin.base_url()), None);
-        (standin, Deps::fixed(config).unwrap(), Warm::default())
+        let (standin, deps) = shared::testing::deps_over(switches).await;
+        (standin, deps, Warm::default())
     }
 
     fn event(text: &str, pairs: &[(&str, &str)]) -> Request {

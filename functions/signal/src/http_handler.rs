@@ -93,10 +93,7 @@ mod tests {
     const HOUR: i64 = 3_600_000;
 
     async fn setup(switches: Switches) -> (StandInHandle, Deps) {
-        let standin = standin::spawn(switches).await.unwrap();
-        let mut config = shared::Config::default();
-        config.apply(Some(&standin.base_url()), None);
-        (standin, Deps::fixed(config).unwrap())
+        shared::testing::deps_over(switches).await
     }
 
     fn event(text: &str) -> Request {
