@@ -42,8 +42,9 @@ COLD_START_TARGET_MS = 20.0
 RSS_TARGET_MB = 24.0
 SIZE_TARGET_MB = 8.0
 IN_PROCESS_TARGETS_US = {"positioning": 200.0, "history_500": 2000.0}
-# Endpoints that fetch the three cohorts upstream (the ≤ 1.15 × L target applies to these).
+# The endpoints the ≤ 1.15 × L target names (each fetches the three cohorts of one symbol).
 UPSTREAM_ENDPOINTS = {"positioning", "divergence", "history", "signal"}
+NO_UPSTREAM = {"meta"}
 # What each endpoint is asked in every measurement; unknown endpoints get MARKET and fall back
 # to no query if that is refused.
 MARKET = {"coin": "BTC", "period": "1h"}
@@ -56,8 +57,8 @@ QUERIES = {
 }
 PROFILE_ALTERNATIVES = [
     # (label, overrides of [profile.release]); the current profile is measured by the main run.
-    ("opt-level=\"s\"", {"OPT_LEVEL": "s"}),
-    ("lto=\"thin\", codegen-units=16", {"LTO": "thin", "CODEGEN_UNITS": "16"}),
+    ("opt-level=3", {"OPT_LEVEL": "3"}),
+    ("opt-level=3, lto=\"thin\", codegen-units=16", {"OPT_LEVEL": "3", "LTO": "thin", "CODEGEN_UNITS": "16"}),
 ]
 
 
@@ -309,12 +310,14 @@ def query_string(q: dict[str, str]) -> str:
 
 
 def endpoint_paths(api: LocalApi) -> dict[str, str]:
-    """Path (with query) per function; an endpoint that refuses MARKET is asked with no query."""
+    """Path (with query) per function; an endpoint that refuses MARKET is asked with no query
+    (and so it is in the cold-start and RSS runs too)."""
     paths = {}
     for fn, route in routes().items():
         path = route + query_string(QUERIES.get(fn, MARKET))
         status, body = api.warm(path, deadline_s=float(os.environ.get("BENCH_WARMUP_SECONDS", "1800")))
         if status == 400 and fn not in QUERIES:
+            QUERIES[fn] = {}
             path = route
             status, body = api.warm(path, deadline_s=60)
         if status != 200:
@@ -323,10 +326,40 @@ def endpoint_paths(api: LocalApi) -> dict[str, str]:
     return paths
 
 
+def direct_round_trip(standin: StandIn, rows: int, n: int) -> list[float]:
+    """One cohort series straight from the stand-in, sequentially on one kept-alive connection:
+    the physical floor of an answer on this machine (the stand-in's delay, its timer's rounding,
+    loopback, wake-ups and the body), in ms."""
+    c = http.client.HTTPConnection(standin.host, standin.port, timeout=30)
+    path = f"/futures/data/globalLongShortAccountRatio?symbol=BTCUSDT&period=1h&limit={rows}"
+    times = []
+    for i in range(n + 5):
+        t0 = time.perf_counter()
+        c.request("GET", path)
+        c.getresponse().read()
+        if i >= 5:
+            times.append((time.perf_counter() - t0) * 1000)
+    c.close()
+    return times
+
+
 def latency(report: Report, requests_per_endpoint: int) -> StandIn:
     standin = StandIn(LATENCY_MS)
-    api = LocalApi(standin)
+    floors: dict[tuple[int, int], float] = {}
+    api = None
     try:
+        for latency_ms in (LATENCY_MS, 0):
+            standin.set_latency(latency_ms)
+            for rows in (6, 500):
+                times = direct_round_trip(standin, rows, requests_per_endpoint)
+                floors[(latency_ms, rows)] = statistics.median(times)
+                report.add(
+                    f"floor: one series ({rows} rows) straight from the stand-in at L={latency_ms} ms ({requests_per_endpoint} sequential)",
+                    f"{statistics.median(times):.2f} ms", f"{p95(times):.2f} ms",
+                    f"{statistics.median(times) / latency_ms:.3f} × L" if latency_ms else "",
+                )
+        standin.set_latency(LATENCY_MS)
+        api = LocalApi(standin)
         log("starting cargo lambda watch --release (first call per function may compile it)")
         paths = endpoint_paths(api)
         raw = {}
@@ -346,20 +379,30 @@ def latency(report: Report, requests_per_endpoint: int) -> StandIn:
                 label = f"latency L={latency_ms} ms, {path} ({requests_per_endpoint} sequential, keep-alive)"
                 if statuses != {200}:
                     label += f" [statuses {sorted(statuses)}]"
+                floor = floors[(latency_ms, 500 if "limit=500" in path else 6)]
                 if latency_ms:
                     ratio = med / latency_ms
                     upstream = fn in UPSTREAM_ENDPOINTS
                     report.add(
-                        label, f"{med:.1f} ms", f"{p:.1f} ms", f"{ratio:.3f} × L",
-                        target=f"≤ {TARGET_RATIO} × L = {TARGET_RATIO * latency_ms:.1f} ms" if upstream else "— (no upstream call)",
+                        label, f"{med:.1f} ms", f"{p:.1f} ms",
+                        f"{ratio:.3f} × L; floor + {med - floor:.1f} ms" if upstream else f"{ratio:.3f} × L",
+                        target=f"≤ {TARGET_RATIO} × L = {TARGET_RATIO * latency_ms:.1f} ms" if upstream
+                        else "— (no upstream call)" if fn in NO_UPSTREAM else "—",
                         met=yes(ratio <= TARGET_RATIO) if upstream else "—",
                     )
                 else:
-                    report.add(label, f"{med:.2f} ms", f"{p:.2f} ms", target="— (overhead of the local path)")
+                    report.add(label, f"{med:.2f} ms", f"{p:.2f} ms",
+                               f"floor + {med - floor:.2f} ms" if fn in UPSTREAM_ENDPOINTS else "",
+                               target="— (overhead of the local path)")
                 log(f"L={latency_ms} {fn}: median {med:.2f} ms, p95 {p:.2f} ms")
         report.raw["latency"] = raw
+        report.raw["floor_ms"] = {f"L={k[0]},rows={k[1]}": v for k, v in floors.items()}
+    except BaseException:
+        standin.close()
+        raise
     finally:
-        api.close()
+        if api:
+            api.close()
     standin.set_latency(0)
     return standin
 
@@ -492,7 +535,9 @@ def elf_stripped(path: pathlib.Path) -> bool:
 def size_row(report: Report, label: str, path: pathlib.Path) -> float:
     mb = path.stat().st_size / 1e6
     stripped = elf_stripped(path)
-    report.add(f"{label}{'' if stripped else ' (NOT stripped)'}", f"{mb:.2f} MB", target=f"≤ {SIZE_TARGET_MB:.0f} MB",
+    # Judged in decimal MB (the stricter reading of "8 MB"); MiB alongside.
+    report.add(f"{label}{'' if stripped else ' (NOT stripped)'}",
+               f"{mb:.2f} MB ({path.stat().st_size / 2**20:.2f} MiB)", target=f"≤ {SIZE_TARGET_MB:.0f} MB",
                met=yes(mb <= SIZE_TARGET_MB and stripped))
     return mb
 
