@@ -66,6 +66,26 @@ impl Deps {
         })
     }
 
+    /// The configuration in force and the newest `limit` buckets of the three cohorts of `market`:
+    /// what every single-market endpoint starts from.
+    pub async fn market_series(
+        &self,
+        market: &params::Market,
+        limit: u16,
+    ) -> Result<(std::sync::Arc<Config>, binance::CohortSeries), ApiError> {
+        let config = self.settings.current().await;
+        let series = self
+            .upstream
+            .fetch_cohorts(
+                &config.binance_base_url,
+                &market.symbol,
+                market.period,
+                limit,
+            )
+            .await?;
+        Ok((config, series))
+    }
+
     /// With a fixed configuration (tests, local tools).
     pub fn fixed(config: Config) -> Result<Self, reqwest::Error> {
         Ok(Deps {

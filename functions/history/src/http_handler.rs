@@ -21,16 +21,7 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
     let result = async {
         let (market, limit): (Market, Limit) =
             call.params(HISTORY_PARAMS, |q| Ok((Market::from_query(q)?, q.limit()?)))?;
-        let config = deps.settings.current().await;
-        let series = deps
-            .upstream
-            .fetch_cohorts(
-                &config.binance_base_url,
-                &market.symbol,
-                market.period,
-                limit.get(),
-            )
-            .await?;
+        let (config, series) = deps.market_series(&market, limit.get()).await?;
         let points = history(&series, usize::from(limit.get()), market.period.millis());
         Ok(HistoryData {
             symbol: market.symbol.to_string(),

@@ -23,16 +23,7 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
     let call = shared::http::Call::new(&event, routes::POSITIONING);
     let result = async {
         let market = call.params(MARKET_PARAMS, Market::from_query)?;
-        let config = deps.settings.current().await;
-        let series = deps
-            .upstream
-            .fetch_cohorts(
-                &config.binance_base_url,
-                &market.symbol,
-                market.period,
-                MARKET_LOOKBACK,
-            )
-            .await?;
+        let (config, series) = deps.market_series(&market, MARKET_LOOKBACK).await?;
         let divergence = Divergence::at_common_bucket(&series, config.threshold)
             .ok_or_else(ApiError::no_common_bucket)?;
         let cohorts = Cohort::ALL

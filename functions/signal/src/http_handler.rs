@@ -51,22 +51,13 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
     let call = shared::http::Call::new(&event, routes::SIGNAL);
     let result = async {
         let market = call.params(MARKET_PARAMS, market)?;
-        let config = deps.settings.current().await;
+        let (config, series) = deps.market_series(&market, LOOKBACK).await?;
         let params = SignalParams {
             threshold: config.threshold,
             sustained: config.signal_sustained,
             smoothing_hours: config.signal_smoothing_hours,
             consensus_level: CONSENSUS_LEVEL_PCT,
         };
-        let series = deps
-            .upstream
-            .fetch_cohorts(
-                &config.binance_base_url,
-                &market.symbol,
-                market.period,
-                LOOKBACK,
-            )
-            .await?;
         let now = Divergence::at_common_bucket(&series, config.threshold)
             .ok_or_else(ApiError::no_common_bucket)?;
         let clock_ms = SystemTime::now()
