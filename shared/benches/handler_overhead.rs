@@ -3,7 +3,8 @@
 //! outside the timed loops.
 //!
 //! Each group has the steps one by one and `handler`, the whole path: API Gateway event →
-//! `Call` → validated parameters → three bodies parsed → maths → envelope serialised.
+//! `Call` → validated parameters → three bodies parsed → the endpoint's real `answer` → envelope
+//! serialised.
 //! `scripts/bench` reads the medians from `target/criterion/<group>/<step>/new/estimates.json`.
 //!
 //! Run: `cargo bench -p shared --bench handler_overhead`.
@@ -13,40 +14,17 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use lambda_http::{Body, Request, Response};
-use serde::Serialize;
-use shared::binance::policy::MARKET_LOOKBACK;
-use shared::binance::{parse_series, CohortSeries};
-use shared::config::DEFAULT_THRESHOLD_PP;
-use shared::divergence::{history, CohortReading, Divergence, HistoryPoint};
-use shared::http::Call;
-use shared::params::{Limit, Market, Period, HISTORY_PARAMS, MARKET_PARAMS};
-use shared::{routes, ApiError, Cohort};
+use shared::domain::{CohortSeries, Period, Symbol};
+use shared::edge::{envelope, Call};
+use shared::endpoints::history::{HistoryParams, Limit};
+use shared::endpoints::{history, positioning, Market};
+use shared::upstream::binance::parse_series;
+use shared::Config;
 
 const SYMBOL: &str = "BTCUSDT";
 const PERIOD: Period = Period::H1;
 const HISTORY_LIMIT: u16 = 500;
-
-/// The positioning function's answer, field for field (it lives in the function crate).
-#[derive(Serialize)]
-struct PositioningData {
-    symbol: String,
-    period: &'static str,
-    source: String,
-    note: String,
-    cohorts: Vec<CohortReading>,
-    divergence: Divergence,
-}
-
-/// The history function's answer, field for field.
-#[derive(Serialize)]
-struct HistoryData {
-    symbol: String,
-    period: &'static str,
-    source: String,
-    note: String,
-    count: usize,
-    points: Vec<HistoryPoint>,
-}
+const SOURCE: &str = "local_standin";
 
 /// One cohort's body as the stand-in renders it: the newest `rows` buckets, oldest first.
 fn body(cohort: standin::Cohort, rows: u16) -> Vec<u8> {
@@ -102,57 +80,28 @@ fn parse_three(bodies: &[Vec<u8>; 3]) -> CohortSeries {
     }
 }
 
-fn positioning_data(market: &Market, series: &CohortSeries) -> Result<PositioningData, ApiError> {
-    let divergence = Divergence::at_common_bucket(series, DEFAULT_THRESHOLD_PP)
-        .ok_or_else(ApiError::no_common_bucket)?;
-    let cohorts = Cohort::ALL
-        .into_iter()
-        .filter_map(|c| series.get(c).last().map(|r| CohortReading::new(c, r)))
-        .collect();
-    Ok(PositioningData {
-        symbol: market.symbol.to_string(),
-        period: market.period.as_str(),
-        source: "local_standin".to_string(),
-        note: shared::divergence_note(DEFAULT_THRESHOLD_PP),
-        cohorts,
-        divergence,
-    })
-}
-
-fn history_data(market: &Market, limit: Limit, series: &CohortSeries) -> HistoryData {
-    let points = history(series, usize::from(limit.get()), market.period.millis());
-    HistoryData {
-        symbol: market.symbol.to_string(),
-        period: market.period.as_str(),
-        source: "local_standin".to_string(),
-        // As long as the function's note, formatted per call as it is there.
-        note: format!(
-            "One point per bucket, oldest first, over the newest `limit` periods, where all three \
-             cohorts have a reading (missing buckets are left out, never invented). long_pct_gap = \
-             top_traders_by_position long % minus retail_crowd long %, in percentage points. {}",
-            shared::NOT_ADVICE
-        ),
-        count: points.len(),
-        points,
-    }
-}
-
-fn positioning_handler(event: &str, bodies: &[Vec<u8>; 3]) -> Response<Body> {
+/// The positioning function's handler with the network replaced by `bodies`.
+fn positioning_handler(config: &Config, event: &str, bodies: &[Vec<u8>; 3]) -> Response<Body> {
     let request: Request = lambda_http::request::from_str(event).unwrap();
-    let call = Call::new(&request, routes::POSITIONING);
+    let call = Call::new(&request, positioning::ROUTE);
     let result = call
-        .params(MARKET_PARAMS, Market::from_query)
-        .and_then(|market| positioning_data(&market, &parse_three(bodies)));
-    call.respond(result, "Positioning retrieved successfully")
+        .params(positioning::PARAMS, positioning::params)
+        .and_then(|market| {
+            call.record_market(Some(&market.symbol), market.period);
+            positioning::answer(config, SOURCE, &parse_three(bodies), &market)
+        });
+    call.respond(result, positioning::MESSAGE)
 }
 
+/// The history function's handler with the network replaced by `bodies`.
 fn history_handler(event: &str, bodies: &[Vec<u8>; 3]) -> Response<Body> {
     let request: Request = lambda_http::request::from_str(event).unwrap();
-    let call = Call::new(&request, routes::HISTORY);
-    let result = call
-        .params(HISTORY_PARAMS, |q| Ok((Market::from_query(q)?, q.limit()?)))
-        .map(|(market, limit)| history_data(&market, limit, &parse_three(bodies)));
-    call.respond(result, "History retrieved successfully")
+    let call = Call::new(&request, history::ROUTE);
+    let result = call.params(history::PARAMS, history::params).map(|p| {
+        call.record_market(Some(&p.market.symbol), p.market.period);
+        history::answer(SOURCE, &parse_three(bodies), &p)
+    });
+    call.respond(result, history::MESSAGE)
 }
 
 fn assert_ok(response: &Response<Body>) {
@@ -160,68 +109,23 @@ fn assert_ok(response: &Response<Body>) {
 }
 
 fn positioning(c: &mut Criterion) {
-    let event = event(routes::POSITIONING, &[("coin", "BTC"), ("period", "1h")]);
-    let bodies = bodies(MARKET_LOOKBACK);
+    let config = Config::default();
+    let event = event(positioning::ROUTE, &[("coin", "BTC"), ("period", "1h")]);
+    let bodies = bodies(positioning::ROWS);
     let market = Market {
-        symbol: shared::params::Symbol::from_coin("BTC").unwrap(),
+        symbol: Symbol::from_coin("BTC").unwrap(),
         period: PERIOD,
     };
     let series = parse_three(&bodies);
-    let data = positioning_data(&market, &series).unwrap();
-    assert_ok(&positioning_handler(&event, &bodies));
+    let data = positioning::answer(&config, SOURCE, &series, &market).unwrap();
+    assert_ok(&positioning_handler(&config, &event, &bodies));
 
     let mut g = c.benchmark_group("positioning");
     g.bench_function("event_to_params", |b| {
         b.iter(|| {
             let request: Request = lambda_http::request::from_str(black_box(&event)).unwrap();
-            let call = Call::new(&request, routes::POSITIONING);
-            call.params(MARKET_PARAMS, Market::from_query).unwrap()
-        })
-    });
-    g.bench_function("parse_3_bodies", |b| {
-        b.iter(|| parse_three(black_box(&bodies)))
-    });
-    g.bench_function("compute", |b| {
-        b.iter(|| positioning_data(black_box(&market), black_box(&series)).unwrap())
-    });
-    g.bench_function("envelope", |b| {
-        b.iter(|| {
-            shared::envelope::success(
-                black_box(&data),
-                "Positioning retrieved successfully",
-                "req-1",
-            )
-        })
-    });
-    g.bench_function("handler", |b| {
-        b.iter(|| positioning_handler(black_box(&event), black_box(&bodies)))
-    });
-    g.finish();
-}
-
-fn history_500(c: &mut Criterion) {
-    let limit = HISTORY_LIMIT.to_string();
-    let event = event(
-        routes::HISTORY,
-        &[("coin", "BTC"), ("period", "1h"), ("limit", &limit)],
-    );
-    let bodies = bodies(HISTORY_LIMIT);
-    let market = Market {
-        symbol: shared::params::Symbol::from_coin("BTC").unwrap(),
-        period: PERIOD,
-    };
-    let limit = Limit::parse(&limit).unwrap();
-    let series = parse_three(&bodies);
-    let data = history_data(&market, limit, &series);
-    assert_eq!(data.count, usize::from(HISTORY_LIMIT));
-    assert_ok(&history_handler(&event, &bodies));
-
-    let mut g = c.benchmark_group("history_500");
-    g.bench_function("event_to_params", |b| {
-        b.iter(|| {
-            let request: Request = lambda_http::request::from_str(black_box(&event)).unwrap();
-            let call = Call::new(&request, routes::HISTORY);
-            call.params(HISTORY_PARAMS, |q| Ok((Market::from_query(q)?, q.limit()?)))
+            let call = Call::new(&request, positioning::ROUTE);
+            call.params(positioning::PARAMS, positioning::params)
                 .unwrap()
         })
     });
@@ -229,12 +133,54 @@ fn history_500(c: &mut Criterion) {
         b.iter(|| parse_three(black_box(&bodies)))
     });
     g.bench_function("compute", |b| {
-        b.iter(|| history_data(black_box(&market), limit, black_box(&series)))
+        b.iter(|| {
+            positioning::answer(&config, SOURCE, black_box(&series), black_box(&market)).unwrap()
+        })
     });
     g.bench_function("envelope", |b| {
+        b.iter(|| envelope::success(black_box(&data), positioning::MESSAGE, "req-1"))
+    });
+    g.bench_function("handler", |b| {
+        b.iter(|| positioning_handler(&config, black_box(&event), black_box(&bodies)))
+    });
+    g.finish();
+}
+
+fn history_500(c: &mut Criterion) {
+    let limit = HISTORY_LIMIT.to_string();
+    let event = event(
+        history::ROUTE,
+        &[("coin", "BTC"), ("period", "1h"), ("limit", &limit)],
+    );
+    let bodies = bodies(HISTORY_LIMIT);
+    let params = HistoryParams {
+        market: Market {
+            symbol: Symbol::from_coin("BTC").unwrap(),
+            period: PERIOD,
+        },
+        limit: Limit::parse(&limit).unwrap(),
+    };
+    let series = parse_three(&bodies);
+    let data = history::answer(SOURCE, &series, &params);
+    assert_eq!(data.count, usize::from(HISTORY_LIMIT));
+    assert_ok(&history_handler(&event, &bodies));
+
+    let mut g = c.benchmark_group("history_500");
+    g.bench_function("event_to_params", |b| {
         b.iter(|| {
-            shared::envelope::success(black_box(&data), "History retrieved successfully", "req-1")
+            let request: Request = lambda_http::request::from_str(black_box(&event)).unwrap();
+            let call = Call::new(&request, history::ROUTE);
+            call.params(history::PARAMS, history::params).unwrap()
         })
+    });
+    g.bench_function("parse_3_bodies", |b| {
+        b.iter(|| parse_three(black_box(&bodies)))
+    });
+    g.bench_function("compute", |b| {
+        b.iter(|| history::answer(SOURCE, black_box(&series), black_box(&params)))
+    });
+    g.bench_function("envelope", |b| {
+        b.iter(|| envelope::success(black_box(&data), history::MESSAGE, "req-1"))
     });
     g.bench_function("handler", |b| {
         b.iter(|| history_handler(black_box(&event), black_box(&bodies)))

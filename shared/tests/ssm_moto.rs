@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ssm::types::ParameterType;
 use aws_sdk_ssm::Client;
-use shared::decimal::Pct;
-use shared::ssm::{SsmSource, SSM_TIMEOUT};
+use shared::config::ssm::{SsmSource, SSM_TIMEOUT};
+use shared::domain::{Pct, Venue};
 use shared::{Config, Settings};
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -112,8 +112,10 @@ async fn when_ssm_holds_settings_they_override_the_environment() {
     let settings = Settings::with_source(env_config(), Some(source), HOUR).await;
     let config = settings.current().await;
     assert_eq!(config.threshold, Pct::from_units(550));
-    assert_eq!(config.binance_base_url, "http://127.0.0.1:9100");
-    assert!(config.source.starts_with("local_standin"));
+    assert_eq!(
+        config.base_url(Venue::Binance),
+        Some("http://127.0.0.1:9100")
+    );
 }
 
 #[tokio::test]

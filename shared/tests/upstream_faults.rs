@@ -1,5 +1,5 @@
 //! One test per upstream fault the policy documents (shared/src/binance/mod.rs), driven through
-//! `BinanceClient::fetch_cohorts` against the in-process stand-in, and the HTTP answer each error
+//! the Binance adapter's `PositioningSource::fetch` against the in-process stand-in, and the HTTP answer each error
 //! becomes through `envelope::failure`: status, `error.code`, headers and the time taken.
 //!
 //! Time bounds are upper bounds only, and only where they prove the policy (no retry, fail fast,
@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use lambda_http::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use serde_json::Value;
-use shared::binance::{policy, CohortSeries};
-use shared::decimal::Pct;
-use shared::divergence::{CohortReading, Divergence};
-use shared::params::{Period, Symbol};
-use shared::{envelope, ApiError, BinanceClient, Cohort};
+use shared::domain::{ApiError, Cohort, CohortSeries, Pct, Period, Symbol};
+use shared::edge::envelope;
+use shared::endpoints::NEWEST_ROWS;
+use shared::maths::divergence::{CohortReading, Divergence};
+use shared::upstream::binance::BinanceClient;
+use shared::upstream::{policy, PositioningSource, UpstreamReport};
 use standin::{Fault, FaultKind, StandInHandle, Switches};
 
 const HOUR: i64 = 3_600_000;
@@ -30,13 +31,14 @@ async fn setup() -> Setup {
 async fn setup_with(switches: Switches) -> Setup {
     Setup {
         standin: standin::spawn(switches).await.unwrap(),
-        client: BinanceClient::new().unwrap(),
+        client: BinanceClient::new(policy::http_client().unwrap()),
     }
 }
 
 /// One fetch: what it returned, how long it took, how many upstream requests it sent.
 struct Outcome {
     result: Result<CohortSeries, ApiError>,
+    report: UpstreamReport,
     elapsed: Duration,
     requests: usize,
 }
@@ -49,17 +51,18 @@ impl Setup {
     async fn fetch_symbol(&self, symbol: &str) -> Outcome {
         let before = self.standin.request_count();
         let started = Instant::now();
-        let result = self
+        let fetched = self
             .client
-            .fetch_cohorts(
-                &self.standin.base_url(),
+            .at(Some(&self.standin.base_url()))
+            .fetch(
                 &Symbol::from_symbol(symbol).unwrap(),
                 Period::H1,
-                policy::MARKET_LOOKBACK,
+                NEWEST_ROWS,
             )
             .await;
         Outcome {
-            result,
+            report: fetched.report,
+            result: fetched.result,
             elapsed: started.elapsed(),
             requests: self.standin.request_count() - before,
         }
@@ -430,7 +433,7 @@ async fn a_hang_longer_than_the_budget_answers_504_within_the_budget() {
     let o = s.fetch().await;
     expect_error(&o, 504, "upstream_timeout");
     assert!(
-        o.elapsed < policy::BUDGET + Duration::from_secs(2),
+        o.elapsed < policy::DEADLINE + Duration::from_secs(2),
         "{:?}",
         o.elapsed
     );
@@ -443,7 +446,7 @@ async fn a_slow_answer_inside_the_budget_is_served() {
         .push_fault(Fault::new(FaultKind::Slow).delay_ms(1500));
     let o = s.fetch().await;
     assert_eq!(o.requests, 3, "slow is not retried");
-    assert!(o.elapsed < policy::BUDGET, "{:?}", o.elapsed);
+    assert!(o.elapsed < policy::DEADLINE, "{:?}", o.elapsed);
     expect_series(o);
 }
 
@@ -455,18 +458,15 @@ async fn connection_refused_answers_502_quickly() {
         .local_addr()
         .unwrap()
         .port();
-    let client = BinanceClient::new().unwrap();
+    let client = BinanceClient::new(policy::http_client().unwrap());
     let started = Instant::now();
-    let result = client
-        .fetch_cohorts(
-            &format!("http://127.0.0.1:{port}"),
-            &Symbol::from_symbol("BTCUSDT").unwrap(),
-            Period::H1,
-            6,
-        )
+    let fetched = client
+        .at(Some(&format!("http://127.0.0.1:{port}")))
+        .fetch(&Symbol::from_symbol("BTCUSDT").unwrap(), Period::H1, 6)
         .await;
     let o = Outcome {
-        result,
+        report: fetched.report,
+        result: fetched.result,
         elapsed: started.elapsed(),
         requests: 0,
     };
@@ -496,22 +496,24 @@ async fn a_connection_dropped_once_is_retried_and_served() {
 }
 
 #[tokio::test]
-async fn every_fetch_leaves_a_report_for_the_log_line() {
+async fn every_fetch_returns_its_report_with_its_result() {
     let s = setup().await;
-    shared::binance::take_report();
     s.standin
         .push_fault(Fault::new(FaultKind::ServerError).once());
-    expect_series(s.fetch().await);
-    let report = shared::binance::take_report().unwrap();
-    assert_eq!((report.requests, report.outcome), (4, "ok"));
-    assert!(shared::binance::take_report().is_none(), "taken once");
+    let o = s.fetch().await;
+    assert_eq!((o.report.requests, o.report.outcome), (4, "ok"));
+    assert_eq!(o.report.requests as usize, o.requests);
+    expect_series(o);
     s.standin
         .push_fault(Fault::new(FaultKind::RateLimited).retry_after_s(5));
-    s.fetch().await;
-    s.fetch().await;
-    let report = shared::binance::take_report().unwrap();
+    let limited = s.fetch().await;
     assert_eq!(
-        (report.requests, report.outcome),
+        (limited.report.requests, limited.report.outcome),
+        (3, "upstream_rate_limited")
+    );
+    let quiet = s.fetch().await;
+    assert_eq!(
+        (quiet.report.requests, quiet.report.outcome),
         (0, "upstream_rate_limited")
     );
 }

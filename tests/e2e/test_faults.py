@@ -1,4 +1,4 @@
-"""Every upstream fault of the policy (shared/src/binance/mod.rs), injected into the stand-in and
+"""Every upstream fault of the policy (shared/src/upstream/policy.rs and shared/src/upstream/binance/mod.rs), injected into the stand-in and
 answered by the real functions through `cargo lambda watch`: status, `error.code`, headers, time.
 
 Time bounds are upper bounds, and only where they prove the policy (no retry, the budget holds).

@@ -1,51 +1,25 @@
-//! `GET /v1/divergence`: the smart-money-minus-retail long-share gap, with a signal and a read.
+//! `GET /v1/divergence`: the smart-money-minus-retail long-share gap, with a signal and a read. See `shared::endpoints::divergence`.
 
 use lambda_http::{Body, Error, Request, Response};
-use serde::Serialize;
-use shared::binance::policy::MARKET_LOOKBACK;
-use shared::decimal::{Pct, Ratio};
-use shared::divergence::{Divergence, Signal};
-use shared::params::{Market, MARKET_PARAMS};
-use shared::{routes, ApiError, Deps};
-
-#[derive(Serialize)]
-pub struct DivergenceData {
-    pub symbol: String,
-    pub period: &'static str,
-    pub source: String,
-    pub note: String,
-    pub timestamp: i64,
-    pub read: String,
-    pub signal: Signal,
-    pub long_pct_gap: Pct,
-    pub ratio_gap: Option<Ratio>,
-    pub retail_long_pct: Pct,
-    pub smart_money_long_pct: Pct,
-}
+use shared::edge::Call;
+use shared::endpoints::divergence;
+use shared::upstream::PositioningSource;
+use shared::Deps;
 
 pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
-    let call = shared::http::Call::new(&event, routes::DIVERGENCE);
+    let call = Call::new(&event, divergence::ROUTE);
     let result = async {
-        let market = call.params(MARKET_PARAMS, Market::from_query)?;
-        let (config, series) = deps.market_series(&market, MARKET_LOOKBACK).await?;
-        let d = Divergence::at_common_bucket(&series, config.threshold)
-            .ok_or_else(ApiError::no_common_bucket)?;
-        Ok(DivergenceData {
-            symbol: market.symbol.to_string(),
-            period: market.period.as_str(),
-            source: config.source.clone(),
-            note: shared::divergence_note(config.threshold),
-            timestamp: d.timestamp,
-            read: d.read,
-            signal: d.signal,
-            long_pct_gap: d.long_pct_gap,
-            ratio_gap: d.ratio_gap,
-            retail_long_pct: d.retail_long_pct,
-            smart_money_long_pct: d.smart_money_long_pct,
-        })
+        let market = call.params(divergence::PARAMS, divergence::params)?;
+        call.record_market(Some(&market.symbol), market.period);
+        let (config, binance) = deps.binance().await;
+        let fetched = binance
+            .fetch(&market.symbol, market.period, divergence::ROWS)
+            .await;
+        call.record_upstream(fetched.report);
+        divergence::answer(&config, binance.source(), &fetched.result?, &market)
     }
     .await;
-    Ok(call.respond(result, "Divergence retrieved successfully"))
+    Ok(call.respond(result, divergence::MESSAGE))
 }
 
 #[cfg(test)]
@@ -106,7 +80,7 @@ mod tests {
 
     /// 6575 (the served "0.6575") → "65.75": the percentage as the envelope must print it.
     fn pct(share_e4: i64) -> String {
-        let d = shared::decimal::Decimal::parse(&standin::data::fmt_e4(share_e4))
+        let d = shared::domain::Decimal::parse(&standin::data::fmt_e4(share_e4))
             .unwrap()
             .to_percent();
         serde_json::to_string(&d).unwrap()
@@ -125,7 +99,7 @@ mod tests {
             .parse()
             .unwrap();
         assert!(
-            (1..=shared::cache::MAX_AGE_CAP_SECS).contains(&secs),
+            (1..=shared::domain::clock::MAX_AGE_CAP_SECS).contains(&secs),
             "{value}"
         );
     }

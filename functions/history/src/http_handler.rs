@@ -1,48 +1,27 @@
-//! `GET /v1/history`: the three cohorts and the gap, bucket by bucket, oldest first.
+//! `GET /v1/history`: the three cohorts and the gap, bucket by bucket, oldest first. See
+//! `shared::endpoints::history`.
 
 use lambda_http::{Body, Error, Request, Response};
-use serde::Serialize;
-use shared::divergence::{history, HistoryPoint};
-use shared::params::{Limit, Market, HISTORY_PARAMS};
-use shared::{routes, Deps};
-
-#[derive(Serialize)]
-pub struct HistoryData {
-    pub symbol: String,
-    pub period: &'static str,
-    pub source: String,
-    pub note: String,
-    pub count: usize,
-    pub points: Vec<HistoryPoint>,
-}
+use shared::edge::Call;
+use shared::endpoints::history;
+use shared::upstream::PositioningSource;
+use shared::Deps;
 
 pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
-    let call = shared::http::Call::new(&event, routes::HISTORY);
+    let call = Call::new(&event, history::ROUTE);
     let result = async {
-        let (market, limit): (Market, Limit) =
-            call.params(HISTORY_PARAMS, |q| Ok((Market::from_query(q)?, q.limit()?)))?;
-        let (config, series) = deps.market_series(&market, limit.get()).await?;
-        let points = history(&series, usize::from(limit.get()), market.period.millis());
-        Ok(HistoryData {
-            symbol: market.symbol.to_string(),
-            period: market.period.as_str(),
-            source: config.source.clone(),
-            note: history_note(),
-            count: points.len(),
-            points,
-        })
+        let params = call.params(history::PARAMS, history::params)?;
+        let market = &params.market;
+        call.record_market(Some(&market.symbol), market.period);
+        let (_, binance) = deps.binance().await;
+        let fetched = binance
+            .fetch(&market.symbol, market.period, params.rows())
+            .await;
+        call.record_upstream(fetched.report);
+        Ok(history::answer(binance.source(), &fetched.result?, &params))
     }
     .await;
-    Ok(call.respond(result, "History retrieved successfully"))
-}
-
-fn history_note() -> String {
-    format!(
-        "One point per bucket, oldest first, over the newest `limit` periods, where all three \
-         cohorts have a reading (missing buckets are left out, never invented). long_pct_gap = \
-         top_traders_by_position long % minus retail_crowd long %, in percentage points. {}",
-        shared::NOT_ADVICE
-    )
+    Ok(call.respond(result, history::MESSAGE))
 }
 
 #[cfg(test)]

@@ -1,133 +1,28 @@
-//! `GET /v1/meta`: what the service is and what it accepts. No upstream call.
+//! `GET /v1/meta`: what the service is and what it accepts. No upstream call. See
+//! `shared::endpoints::meta`.
 
 use lambda_http::{Body, Error, Request, Response};
-use serde::Serialize;
-use shared::decimal::Pct;
-use shared::params::{Limit, Period, DEFAULT_SYMBOL, MAX_COIN_LEN};
-use shared::{routes, Cohort, Config, Settings};
-
-#[derive(Serialize)]
-pub struct MetaData {
-    pub service: &'static str,
-    pub description: &'static str,
-    pub source: String,
-    pub note: String,
-    pub periods: Vec<&'static str>,
-    pub endpoints: Vec<Endpoint>,
-    pub defaults: Defaults,
-    pub limits: Limits,
-    pub signal_threshold_pp: Pct,
-    pub cohorts: Vec<CohortInfo>,
-}
-
-#[derive(Serialize)]
-pub struct Endpoint {
-    pub path: &'static str,
-    pub method: &'static str,
-    pub description: &'static str,
-}
-
-#[derive(Serialize)]
-pub struct Defaults {
-    pub period: &'static str,
-    pub history_limit: u16,
-    pub symbol: &'static str,
-}
-
-#[derive(Serialize)]
-pub struct Limits {
-    pub history_limit_min: u16,
-    pub history_limit_max: u16,
-    pub coin_max_length: usize,
-}
-
-#[derive(Serialize)]
-pub struct CohortInfo {
-    pub cohort: Cohort,
-    pub label: &'static str,
-    pub is_smart_money: bool,
-    pub description: &'static str,
-}
-
-const ENDPOINTS: [Endpoint; 6] = [
-    Endpoint {
-        path: routes::POSITIONING,
-        method: "GET",
-        description: "The three cohorts side by side, with the divergence.",
-    },
-    Endpoint {
-        path: routes::DIVERGENCE,
-        method: "GET",
-        description: "The smart-money-minus-retail long-share gap, with a signal and a plain read.",
-    },
-    Endpoint {
-        path: routes::HISTORY,
-        method: "GET",
-        description: "The time series of all three cohorts and the gap.",
-    },
-    Endpoint {
-        path: routes::META,
-        method: "GET",
-        description: "What the service is and what it accepts.",
-    },
-    Endpoint {
-        path: routes::SIGNAL,
-        method: "GET",
-        description: "The divergence in context (default period 1h): smoothed, ranked against the coin's own history, persistence, changes, trend, volatility, confidence.",
-    },
-    Endpoint {
-        path: routes::SCREENER,
-        method: "GET",
-        description: "Many coins in one call, ranked by divergence, filtered and pinned; coins that fail are listed, not fatal.",
-    },
-];
+use shared::edge::Call;
+use shared::endpoints::meta;
+use shared::Settings;
 
 pub async fn function_handler(
     settings: &Settings,
     event: Request,
 ) -> Result<Response<Body>, Error> {
-    let call = shared::http::Call::new(&event, routes::META);
+    let call = Call::new(&event, meta::ROUTE);
     let config = settings.current().await;
-    let result = call.params(&[], |_| Ok(())).map(|()| meta(&config));
-    Ok(call.respond(result, "Service metadata retrieved successfully"))
-}
-
-fn meta(config: &Config) -> MetaData {
-    MetaData {
-        service: "smartmoney-api",
-        description: "How Binance's biggest USDT-perpetual futures accounts (smart money) are \
-                      positioned against the retail crowd, and how far apart they are.",
-        source: config.source.clone(),
-        note: shared::divergence_note(config.threshold),
-        periods: Period::ALL.iter().map(|p| p.as_str()).collect(),
-        endpoints: ENDPOINTS.into(),
-        defaults: Defaults {
-            period: Period::DEFAULT.as_str(),
-            history_limit: Limit::DEFAULT.get(),
-            symbol: DEFAULT_SYMBOL,
-        },
-        limits: Limits {
-            history_limit_min: Limit::MIN,
-            history_limit_max: Limit::MAX,
-            coin_max_length: MAX_COIN_LEN,
-        },
-        signal_threshold_pp: config.threshold,
-        cohorts: Cohort::ALL
-            .into_iter()
-            .map(|c| CohortInfo {
-                cohort: c,
-                label: c.label(),
-                is_smart_money: c.is_smart_money(),
-                description: c.description(),
-            })
-            .collect(),
-    }
+    let result = call
+        .params(meta::PARAMS, |_| Ok(()))
+        .map(|()| meta::answer(&config));
+    Ok(call.respond(result, meta::MESSAGE))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::Value;
+    use shared::Config;
 
     async fn call(config: &Config, text: &str) -> (u16, Value) {
         let event = lambda_http::request::from_str(text).unwrap();

@@ -1,46 +1,25 @@
-//! `GET /v1/positioning`: the three cohorts side by side, with the divergence.
+//! `GET /v1/positioning`: the three cohorts side by side, with the divergence. See `shared::endpoints::positioning`.
 
 use lambda_http::{Body, Error, Request, Response};
-use serde::Serialize;
-use shared::binance::policy::MARKET_LOOKBACK;
-use shared::divergence::{CohortReading, Divergence};
-use shared::params::{Market, MARKET_PARAMS};
-use shared::{routes, ApiError, Cohort, Deps};
-
-#[derive(Serialize)]
-pub struct PositioningData {
-    pub symbol: String,
-    pub period: &'static str,
-    pub source: String,
-    pub note: String,
-    /// Each cohort's newest reading, in the order retail_crowd, top_traders_by_accounts,
-    /// top_traders_by_position.
-    pub cohorts: Vec<CohortReading>,
-    pub divergence: Divergence,
-}
+use shared::edge::Call;
+use shared::endpoints::positioning;
+use shared::upstream::PositioningSource;
+use shared::Deps;
 
 pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
-    let call = shared::http::Call::new(&event, routes::POSITIONING);
+    let call = Call::new(&event, positioning::ROUTE);
     let result = async {
-        let market = call.params(MARKET_PARAMS, Market::from_query)?;
-        let (config, series) = deps.market_series(&market, MARKET_LOOKBACK).await?;
-        let divergence = Divergence::at_common_bucket(&series, config.threshold)
-            .ok_or_else(ApiError::no_common_bucket)?;
-        let cohorts = Cohort::ALL
-            .into_iter()
-            .filter_map(|c| series.get(c).last().map(|r| CohortReading::new(c, r)))
-            .collect();
-        Ok(PositioningData {
-            symbol: market.symbol.to_string(),
-            period: market.period.as_str(),
-            source: config.source.clone(),
-            note: shared::divergence_note(config.threshold),
-            cohorts,
-            divergence,
-        })
+        let market = call.params(positioning::PARAMS, positioning::params)?;
+        call.record_market(Some(&market.symbol), market.period);
+        let (config, binance) = deps.binance().await;
+        let fetched = binance
+            .fetch(&market.symbol, market.period, positioning::ROWS)
+            .await;
+        call.record_upstream(fetched.report);
+        positioning::answer(&config, binance.source(), &fetched.result?, &market)
     }
     .await;
-    Ok(call.respond(result, "Positioning retrieved successfully"))
+    Ok(call.respond(result, positioning::MESSAGE))
 }
 
 #[cfg(test)]

@@ -1,186 +1,50 @@
-//! `GET /v1/screener`: many coins ranked by divergence in one call, inside Binance's rate limit.
+//! `GET /v1/screener`: many coins ranked by divergence in one call, inside the venues' rate
+//! limits. See `shared::endpoints::screener`.
 
-use lambda_http::{tracing, Body, Error, Request, Response};
-use serde::Serialize;
-use shared::memo::BUDGET_REQUESTS;
-use shared::params::Symbol;
-use shared::screener::{self, Row, Screen, SortBy, SortOrder, SCREENER_PARAMS};
-use shared::signal::{SignalParams, CONSENSUS_LEVEL_PCT};
-use shared::{routes, ApiError, Deps};
-
-use crate::fanout::{self, Warm};
-
-#[derive(Serialize)]
-pub struct ScreenerData {
-    pub period: &'static str,
-    pub source: String,
-    pub note: String,
-    /// `default` (the configured universe) or `coins` (the caller's list).
-    pub universe: &'static str,
-    pub sort_by: SortBy,
-    pub sort_order: SortOrder,
-    /// Buckets asked per cohort and coin: the fewest the asked outputs need.
-    pub buckets_fetched: u16,
-    pub counts: Counts,
-    /// HTTP requests this answer sent to Binance (memo hits send none).
-    pub upstream_calls: u32,
-    /// Coins answered from this instance's memo of upstream answers.
-    pub memo_hits: usize,
-    /// The pin order in force: BTC, ETH, SOL, then the caller's `pinned`.
-    pub pinned: Vec<String>,
-    /// The caller's pins that are not among the coins screened or unknown to Binance: ignored.
-    pub unknown_pinned: Vec<String>,
-    pub rows: Vec<Row>,
-    pub errors: Vec<CoinError>,
-}
-
-#[derive(Serialize)]
-pub struct Counts {
-    pub requested: usize,
-    pub succeeded: usize,
-    pub failed: usize,
-    /// Rows that passed the filters, before `limit`.
-    pub matched: usize,
-    pub returned: usize,
-}
-
-#[derive(Serialize)]
-pub struct CoinError {
-    pub symbol: String,
-    pub error: CoinErrorDetail,
-}
-
-#[derive(Serialize)]
-pub struct CoinErrorDetail {
-    pub code: &'static str,
-    pub message: String,
-}
-
-fn note(threshold: shared::decimal::Pct) -> String {
-    format!(
-        "One row per coin, as /v1/divergence at its newest bucket, with account_gap and \
-         smart_money_consensus as /v1/signal's now; confidence is /v1/signal's formula over the \
-         buckets fetched. Upstream answers are reused by this instance until the next bucket can \
-         appear (refresh=true asks again). {}",
-        shared::divergence_note(threshold)
-    )
-}
+use lambda_http::{Body, Error, Request, Response};
+use shared::edge::Call;
+use shared::endpoints::screener;
+use shared::upstream::fanout::{self, Warm};
+use shared::upstream::{PositioningSource, UpstreamReport};
+use shared::Deps;
 
 pub async fn function_handler(
     deps: &Deps,
     warm: &Warm,
     event: Request,
 ) -> Result<Response<Body>, Error> {
-    let call = shared::http::Call::new(&event, routes::SCREENER);
+    let call = Call::new(&event, screener::ROUTE);
     let result = async {
-        let screen = call.params(SCREENER_PARAMS, Screen::from_query)?;
-        let config = deps.settings.current().await;
-        let params = SignalParams {
-            threshold: config.threshold,
-            sustained: config.signal_sustained,
-            smoothing_hours: config.signal_smoothing_hours,
-            consensus_level: CONSENSUS_LEVEL_PCT,
-        };
-        let (coins, universe) = match &screen.coins {
-            Some(c) => (c.symbols().to_vec(), "coins"),
-            None => (config.screener_default_coins.clone(), "default"),
-        };
-        let limit = screen.fetch_limit(params.smoothing_hours);
+        let screen = call.params(screener::PARAMS, screener::Screen::from_query)?;
+        call.record_market(None, screen.period);
+        let (config, binance) = deps.binance().await;
+        let coins = screener::universe(&config, &screen);
+        let rows = screen.rows(config.signal_smoothing_hours);
         let fetched = fanout::fetch_all(
-            &deps.upstream,
+            &binance,
             warm,
-            &config.binance_base_url,
-            &coins,
+            &coins.0,
             screen.period,
-            limit,
+            rows,
             screen.refresh,
         )
         .await;
-        let upstream_calls: u32 = fetched.iter().map(|f| f.requests).sum();
-        let memo_hits = fetched.iter().filter(|f| f.memo_hit).count();
-        let mut rows = Vec::new();
-        let mut failures: Vec<(Symbol, ApiError)> = Vec::new();
-        for f in fetched {
-            let row = f.answer.and_then(|series| {
-                screener::row(
-                    &f.symbol,
-                    &series,
-                    screen.period,
-                    &params,
-                    screen.include_confidence,
-                    screen.changes,
-                    limit,
-                )
-            });
-            match row {
-                Ok(r) => rows.push(r),
-                Err(e) => failures.push((f.symbol, e)),
-            }
-        }
-        tracing::info!(
-            request_id = call.request_id(),
-            coins = coins.len(),
-            succeeded = rows.len(),
-            failed = failures.len(),
-            upstream_calls,
-            memo_hits,
-            budget_per_5_min = BUDGET_REQUESTS,
-            "screened"
-        );
-        if rows.is_empty() {
-            return Err(screener::most_telling(&failures));
-        }
-        let unknown: Vec<Symbol> = failures
-            .iter()
-            .filter(|(_, e)| matches!(e, ApiError::UnknownSymbol { .. }))
-            .map(|(s, _)| s.clone())
-            .collect();
-        let succeeded = rows.len();
-        let (rows, matched) = screener::rank(rows, &screen);
-        Ok(ScreenerData {
-            period: screen.period.as_str(),
-            source: config.source.clone(),
-            note: note(config.threshold),
-            universe,
-            sort_by: screen.sort_by,
-            sort_order: screen.sort_order,
-            buckets_fetched: limit,
-            counts: Counts {
-                requested: coins.len(),
-                succeeded,
-                failed: failures.len(),
-                matched,
-                returned: rows.len(),
-            },
-            upstream_calls,
-            memo_hits,
-            pinned: screener::pin_order(&screen.pinned)
-                .iter()
-                .map(Symbol::to_string)
-                .collect(),
-            unknown_pinned: screener::unknown_pins(&screen.pinned, &coins, &unknown),
-            rows,
-            errors: failures
-                .into_iter()
-                .map(|(s, e)| CoinError {
-                    symbol: s.to_string(),
-                    error: CoinErrorDetail {
-                        code: e.code(),
-                        message: e.to_string(),
-                    },
-                })
-                .collect(),
-        })
+        call.record_upstream(UpstreamReport::total(fetched.iter().map(|f| &f.report)));
+        screener::answer(&config, binance.source(), &screen, coins, fetched, rows)
     }
     .await;
-    Ok(call.respond(result, "Screener retrieved successfully"))
+    Ok(call.respond(result, screener::MESSAGE))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::Value;
-    use shared::memo::UpstreamBudget;
+    use shared::domain::{Period, Symbol};
+    use shared::maths::divergence::Divergence;
+    use shared::upstream::budget::RequestBudget;
+    use shared::upstream::fanout;
+    use shared::upstream::PositioningSource;
     use standin::{Fault, FaultKind, StandInHandle, Switches};
     use std::time::Instant;
 
@@ -287,18 +151,9 @@ mod tests {
         let config = deps.settings.current().await;
         for row in body["data"]["rows"].as_array().unwrap() {
             let symbol = Symbol::from_symbol(row["symbol"].as_str().unwrap()).unwrap();
-            let series = deps
-                .upstream
-                .fetch_cohorts(
-                    &config.binance_base_url,
-                    &symbol,
-                    shared::params::Period::H1,
-                    6,
-                )
-                .await
-                .unwrap();
-            let d = shared::divergence::Divergence::at_common_bucket(&series, config.threshold)
-                .unwrap();
+            let (_, binance) = deps.binance().await;
+            let series = binance.fetch(&symbol, Period::H1, 6).await.result.unwrap();
+            let d = Divergence::at_common_bucket(&series, config.threshold).unwrap();
             assert_eq!(
                 row["long_pct_gap"],
                 serde_json::to_value(d.long_pct_gap).unwrap()
@@ -554,7 +409,7 @@ mod tests {
     async fn the_instance_budget_bounds_the_requests_sent_whatever_is_asked() {
         let (standin, deps, _) = setup(Switches::demo()).await;
         let warm = Warm {
-            budget: UpstreamBudget::new(30),
+            budget: RequestBudget::new(30),
             ..Warm::default()
         };
         let (status, body, _) = call(

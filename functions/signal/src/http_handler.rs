@@ -1,84 +1,36 @@
-//! `GET /v1/signal`: the divergence in the context of the coin's own newest 500 buckets.
-
-use std::time::{SystemTime, UNIX_EPOCH};
+//! `GET /v1/signal`: the divergence in the context of the coin's own newest buckets. See
+//! `shared::endpoints::signal`.
 
 use lambda_http::{Body, Error, Request, Response};
-use serde::Serialize;
-use shared::divergence::Divergence;
-use shared::params::{Market, Period, Query, MARKET_PARAMS};
-use shared::signal::{Report, SignalParams, CONSENSUS_LEVEL_PCT, LOOKBACK};
-use shared::{routes, ApiError, Deps};
-
-/// Unlike the other endpoints, the context wants hours of buckets: 1h unless asked otherwise.
-pub const DEFAULT_PERIOD: Period = Period::H1;
-
-#[derive(Serialize)]
-pub struct SignalData {
-    pub symbol: String,
-    pub period: &'static str,
-    pub source: String,
-    pub note: String,
-    #[serde(flatten)]
-    pub report: Report,
-}
-
-fn market(query: &Query<'_>) -> Result<Market, ApiError> {
-    Ok(Market {
-        symbol: query.symbol()?,
-        period: query
-            .get("period")
-            .map_or(Ok(DEFAULT_PERIOD), Period::parse)?,
-    })
-}
-
-fn note(params: &SignalParams) -> String {
-    format!(
-        "Describes how Binance futures' smart money (top traders by position) is positioned against \
-         the retail crowd, measured against this coin's own newest {LOOKBACK} buckets: signal at \
-         ±{} pp, smoothed over {}h and sustained at ±{} pp, consensus at {}%. The scores are \
-         descriptive statistics of published positioning: evidence of how far apart the cohorts \
-         are, for how long and how unusual that is for this coin; not evidence of future prices, \
-         not a forecast and not backtested. Formulas: docs/SIGNALS.md. {}",
-        params.threshold,
-        params.smoothing_hours,
-        params.sustained,
-        params.consensus_level,
-        shared::NOT_ADVICE
-    )
-}
+use shared::domain::clock::now_ms;
+use shared::edge::Call;
+use shared::endpoints::signal;
+use shared::upstream::PositioningSource;
+use shared::Deps;
 
 pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
-    let call = shared::http::Call::new(&event, routes::SIGNAL);
+    let call = Call::new(&event, signal::ROUTE);
     let result = async {
-        let market = call.params(MARKET_PARAMS, market)?;
-        let (config, series) = deps.market_series(&market, LOOKBACK).await?;
-        let params = SignalParams {
-            threshold: config.threshold,
-            sustained: config.signal_sustained,
-            smoothing_hours: config.signal_smoothing_hours,
-            consensus_level: CONSENSUS_LEVEL_PCT,
-        };
-        let now = Divergence::at_common_bucket(&series, config.threshold)
-            .ok_or_else(ApiError::no_common_bucket)?;
-        let clock_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        Ok(SignalData {
-            symbol: market.symbol.to_string(),
-            period: market.period.as_str(),
-            source: config.source.clone(),
-            note: note(&params),
-            report: shared::signal::report(&series, now, market.period, &params, clock_ms),
-        })
+        let market = call.params(signal::PARAMS, signal::params)?;
+        call.record_market(Some(&market.symbol), market.period);
+        let (config, binance) = deps.binance().await;
+        let fetched = binance
+            .fetch(&market.symbol, market.period, signal::ROWS)
+            .await;
+        call.record_upstream(fetched.report);
+        let series = fetched.result?;
+        signal::answer(&config, binance.source(), &series, &market, now_ms())
     }
     .await;
-    Ok(call.respond(result, "Signal retrieved successfully"))
+    Ok(call.respond(result, signal::MESSAGE))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::Value;
+    use shared::domain::{Period, Symbol};
+    use shared::maths::divergence::Divergence;
     use standin::{Cohort, MissingBucket, StandInHandle, Switches};
 
     const HOUR: i64 = 3_600_000;
@@ -150,15 +102,11 @@ mod tests {
         let (_standin, deps) = setup(Switches::demo()).await;
         let (_, body) = call(&deps, include_str!("../../../events/signal.json")).await;
         let now = &body["data"]["now"];
-        let series = deps
-            .upstream
-            .fetch_cohorts(
-                &deps.settings.current().await.binance_base_url,
-                &shared::params::Symbol::from_coin("BTC").unwrap(),
-                Period::H1,
-                6,
-            )
+        let (_, binance) = deps.binance().await;
+        let series = binance
+            .fetch(&Symbol::from_coin("BTC").unwrap(), Period::H1, 6)
             .await
+            .result
             .unwrap();
         let d = Divergence::at_common_bucket(&series, shared::Config::default().threshold).unwrap();
         assert_eq!(

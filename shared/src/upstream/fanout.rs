@@ -1,20 +1,20 @@
 //! Many coins' series for one call: the instance's memo first, then at most [`CONCURRENCY`] coins
 //! fetching at a time (three concurrent requests each, so at most 24 in flight), each fetch
-//! inside the instance's upstream budget. 20 coins at 50 ms per upstream answer take
+//! inside the instance's request budget. 20 coins at 50 ms per upstream answer take
 //! ⌈20 / 8⌉ = 3 round trips (~150 ms), not 20.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use lambda_http::tracing;
-use shared::binance::{policy, take_report, CohortSeries};
-use shared::memo::{Memo, UpstreamBudget};
-use shared::params::{Period, Symbol};
-use shared::{ApiError, BinanceClient};
 use tokio::sync::Semaphore;
+
+use super::budget::{RequestBudget, BUDGET_REQUESTS};
+use super::memo::Memo;
+use super::{policy, PositioningSource, UpstreamReport};
+use crate::domain::clock::now_ms;
+use crate::domain::{ApiError, CohortSeries, Period, Symbol};
 
 /// Coins fetched at the same time.
 pub const CONCURRENCY: usize = 8;
@@ -26,76 +26,63 @@ pub const MAX_REQUESTS_PER_COIN: u32 = 3 * (1 + policy::MAX_RETRIES);
 #[derive(Default)]
 pub struct Warm {
     pub memo: Memo,
-    pub budget: UpstreamBudget,
+    pub budget: RequestBudget,
 }
 
 impl Warm {
-    /// The upstream budget is `SCREENER_UPSTREAM_BUDGET` requests per 5 minutes when set (local
-    /// test rigs that call the screener far more often than a real instance ever may), else
-    /// [`shared::memo::BUDGET_REQUESTS`].
-    pub fn from_env() -> Self {
-        let budget = std::env::var("SCREENER_UPSTREAM_BUDGET")
-            .ok()
-            .and_then(|v| v.trim().parse::<u32>().ok())
-            .map_or_else(UpstreamBudget::default, UpstreamBudget::new);
+    /// A budget of `requests` per 5 minutes (`None`: [`BUDGET_REQUESTS`]).
+    pub fn with_budget(requests: Option<u32>) -> Self {
         Warm {
             memo: Memo::default(),
-            budget,
+            budget: RequestBudget::new(requests.unwrap_or(BUDGET_REQUESTS)),
         }
     }
 }
 
 /// One coin's outcome.
-pub struct Fetched {
+pub struct CoinFetched {
     pub symbol: Symbol,
-    pub answer: Result<Arc<CohortSeries>, ApiError>,
-    /// HTTP requests this fetch sent to Binance, retries included (0 for a memo hit).
-    pub requests: u32,
+    pub result: Result<Arc<CohortSeries>, ApiError>,
+    /// What this coin's fetch cost (nothing for a memo hit or a coin the budget refused).
+    pub report: UpstreamReport,
     pub memo_hit: bool,
 }
 
-/// Every coin's series (in the order given), from the memo unless `refresh`, else from Binance.
+/// Every coin's series (in the order given), from the memo unless `refresh`, else from `source`.
 pub async fn fetch_all(
-    client: &BinanceClient,
+    source: &impl PositioningSource,
     warm: &Warm,
-    base_url: &str,
     coins: &[Symbol],
     period: Period,
-    limit: u16,
+    rows: u16,
     refresh: bool,
-) -> Vec<Fetched> {
+) -> Vec<CoinFetched> {
     let permits = Semaphore::new(CONCURRENCY);
     let fetches = coins
         .iter()
-        .map(|symbol| {
-            fetch_one(
-                client, warm, &permits, base_url, symbol, period, limit, refresh,
-            )
-        })
+        .map(|symbol| fetch_one(source, warm, &permits, symbol, period, rows, refresh))
         .collect();
     join_all(fetches).await
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn fetch_one(
-    client: &BinanceClient,
+    source: &impl PositioningSource,
     warm: &Warm,
     permits: &Semaphore,
-    base_url: &str,
     symbol: &Symbol,
     period: Period,
-    limit: u16,
+    rows: u16,
     refresh: bool,
-) -> Fetched {
-    let outcome = |answer, requests, memo_hit| Fetched {
+) -> CoinFetched {
+    let outcome = |result, report, memo_hit| CoinFetched {
         symbol: symbol.clone(),
-        answer,
-        requests,
+        result,
+        report,
         memo_hit,
     };
     if !refresh {
-        if let Some(answer) = warm.memo.get(symbol, period, limit, now_ms()) {
-            return outcome(answer, 0, true);
+        if let Some(result) = warm.memo.get(symbol, period, rows, now_ms()) {
+            return outcome(result, UpstreamReport::NONE, true);
         }
     }
     // Never closed, so this only waits.
@@ -107,24 +94,20 @@ async fn fetch_one(
             tracing::warn!(
                 symbol = symbol.as_str(),
                 retry_after_secs,
-                "screener upstream budget spent; coin not fetched"
+                "upstream request budget spent; coin not fetched"
             );
             return outcome(
                 Err(ApiError::UpstreamRateLimited { retry_after_secs }),
-                0,
+                UpstreamReport::REFUSED,
                 false,
             );
         }
     };
-    let answer = client
-        .fetch_cohorts(base_url, symbol, period, limit)
-        .await
-        .map(Arc::new);
-    // Set by fetch_cohorts in the poll that completed it, so it is this coin's.
-    let requests = take_report().map_or(0, |r| r.requests);
-    warm.budget.settle(reservation, requests);
-    warm.memo.put(symbol, period, limit, &answer, asked_at);
-    outcome(answer, requests, false)
+    let fetched = source.fetch(symbol, period, rows).await;
+    warm.budget.settle(reservation, fetched.report.requests);
+    let result = fetched.result.map(Arc::new);
+    warm.memo.put(symbol, period, rows, &result, asked_at);
+    outcome(result, fetched.report, false)
 }
 
 /// Polls every future until all are done; outputs in the order given.
@@ -149,10 +132,4 @@ async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     })
     .await;
     outputs.into_iter().flatten().collect()
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -1,12 +1,11 @@
 //! The response envelope: the one place that turns data or an `ApiError` into an HTTP answer.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
-use crate::error::ApiError;
+use crate::domain::clock::{iso8601_millis, now_ms};
+use crate::domain::error::ApiError;
 
 #[derive(Serialize)]
 pub struct Meta<'a> {
@@ -76,7 +75,7 @@ pub fn failure(error: &ApiError, request_id: &str) -> Response<Body> {
         },
     };
     let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
-    let mut response = json_response(error.status().as_u16(), bytes);
+    let mut response = json_response(error.status(), bytes);
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, "no-store".parse().expect("static header"));
     if let Some(secs) = error.retry_after_secs() {
@@ -98,57 +97,17 @@ fn json_response(status: u16, bytes: Vec<u8>) -> Response<Body> {
 
 fn meta(request_id: &str) -> Meta<'_> {
     Meta {
-        timestamp: iso8601_millis(SystemTime::now()),
+        timestamp: iso8601_millis(now_ms()),
         request_id,
     }
-}
-
-/// `2026-06-12T10:35:27.594Z`: UTC, millisecond precision.
-pub fn iso8601_millis(t: SystemTime) -> String {
-    let ms = t
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        ms_of_day / 3_600_000,
-        ms_of_day / 60_000 % 60,
-        ms_of_day / 1000 % 60,
-        ms_of_day % 1000
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn body_json(r: &Response<Body>) -> serde_json::Value {
         serde_json::from_slice(r.body().as_ref()).unwrap()
-    }
-
-    #[test]
-    fn timestamps_are_utc_with_milliseconds_and_z() {
-        let t = UNIX_EPOCH + Duration::from_millis(1_781_260_527_594);
-        assert_eq!(iso8601_millis(t), "2026-06-12T10:35:27.594Z");
-        assert_eq!(iso8601_millis(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-        let leap = UNIX_EPOCH + Duration::from_millis(951_782_400_000);
-        assert_eq!(iso8601_millis(leap), "2000-02-29T00:00:00.000Z");
     }
 
     #[test]

@@ -1,8 +1,19 @@
-//! How long an answer stays right: until the next bucket of its period can appear upstream.
-//! Pure time arithmetic, no I/O; turned into `Cache-Control: public, max-age=N` on successful
-//! answers so that clients and an API Gateway cache never re-ask when nothing can have changed.
+//! Time: the clock, UTC timestamps as we print them, and how long an answer stays right (until
+//! the next bucket of its period can appear upstream). Pure arithmetic but for [`now_ms`]; the
+//! edge turns [`max_age_secs`] into `Cache-Control: public, max-age=N` on successful answers so
+//! that clients and an API Gateway cache never re-ask when nothing can have changed, and the memo
+//! keeps an upstream answer exactly as long.
 
-use crate::params::Period;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::period::Period;
+
+/// The wall clock, epoch milliseconds.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
 
 /// How long after a bucket's boundary Binance publishes it ("a few seconds"; the stand-in uses
 /// the same). An assumption, not a contract: a bucket published later than this is what
@@ -12,7 +23,7 @@ pub const PUBLICATION_LAG_MS: i64 = 5_000;
 /// The longest we let anyone cache an answer. Without a cap, a 1d answer given just after its
 /// expected publication (while Binance was still late with the new bucket) would be cached for a
 /// whole day; five minutes bounds that staleness to the shortest period, and is also how often a
-/// warm instance re-reads its configuration (`settings::REFRESH_EVERY`), so a changed threshold
+/// warm instance re-reads its configuration (`config::settings::REFRESH_EVERY`), so a changed threshold
 /// reaches every caller within the same bound.
 pub const MAX_AGE_CAP_SECS: u32 = 300;
 
@@ -29,9 +40,31 @@ pub fn max_age_secs(period: Period, now_ms: i64) -> u32 {
     secs.clamp(1, i64::from(MAX_AGE_CAP_SECS)) as u32
 }
 
-/// The `Cache-Control` value for a successful answer of `period` at `now_ms`.
-pub fn cache_control(period: Period, now_ms: i64) -> String {
-    format!("public, max-age={}", max_age_secs(period, now_ms))
+/// `2026-06-12T10:35:27.594Z`: UTC, millisecond precision.
+pub fn iso8601_millis(ms: i64) -> String {
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1000 % 60,
+        ms_of_day % 1000
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 #[cfg(test)]
@@ -106,10 +139,12 @@ mod tests {
     }
 
     #[test]
-    fn the_header_value_is_public_with_max_age() {
+    fn timestamps_are_utc_with_milliseconds_and_z() {
         assert_eq!(
-            cache_control(Period::H1, at(12, 59, 0, 0)),
-            "public, max-age=65"
+            iso8601_millis(1_781_260_527_594),
+            "2026-06-12T10:35:27.594Z"
         );
+        assert_eq!(iso8601_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 }

@@ -1,6 +1,7 @@
-//! The Lambda edge: what an API Gateway event (REST v1 or HTTP/function-URL v2) means to us.
+//! One invocation: what an API Gateway event (REST v1 or HTTP/function-URL v2) means to us, and
+//! the one log line it leaves.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use lambda_http::http::header::{HeaderValue, CACHE_CONTROL};
@@ -8,23 +9,28 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
-use crate::envelope;
-use crate::error::ApiError;
-use crate::params::{Market, Period, Query};
+use super::envelope;
+use crate::domain::clock::{max_age_secs, now_ms, MAX_AGE_CAP_SECS};
+use crate::domain::{ApiError, Period, Symbol};
+use crate::endpoints::Query;
+use crate::upstream::UpstreamReport;
 
 /// One invocation: who asked (request id), for which route, with which query.
 ///
 /// Its one log line (written by [`Call::respond`]) carries the request id, route, symbol and
-/// period (once validated), status and `error.code`, the upstream latency and request count, and
-/// the total time. It never carries headers: the caller's `x-api-key` is never logged.
+/// period (as the handler records them), status and `error.code`, the upstream latency and
+/// request count (as the handler records them), and the total time. It never carries headers:
+/// the caller's `x-api-key` is never logged.
 pub struct Call {
     route: &'static str,
     request_id: String,
     path_matches: bool,
     query: Vec<(String, String)>,
     started: Instant,
-    /// Symbol and period, recorded once the parameters are valid.
-    market: OnceLock<(String, Period)>,
+    /// The symbol (when the answer is about one) and the period of the answer.
+    market: OnceLock<(Option<String>, Period)>,
+    /// What the upstream fetches of this call cost, added up.
+    upstream: Mutex<Option<UpstreamReport>>,
 }
 
 impl Call {
@@ -36,20 +42,20 @@ impl Call {
             query: query_pairs(event),
             started: Instant::now(),
             market: OnceLock::new(),
+            upstream: Mutex::new(None),
         }
-        .started_fresh()
     }
 
-    fn started_fresh(self) -> Self {
-        // A report left by an earlier call on this thread is not this call's.
-        crate::binance::take_report();
-        self
+    /// The symbol (if one) and period this call answers about: they name it in the log line, and
+    /// the period decides how long a successful answer may be cached.
+    pub fn record_market(&self, symbol: Option<&Symbol>, period: Period) {
+        let _ = self.market.set((symbol.map(Symbol::to_string), period));
     }
 
-    /// Names the symbol and period this call is about, for its log line. [`Call::params`] does
-    /// this by itself for endpoints that take `period`; call it when parsing differently.
-    pub fn note(&self, market: &Market) {
-        let _ = self.market.set((market.symbol.to_string(), market.period));
+    /// What an upstream fetch of this call cost, for the log line (several fetches add up).
+    pub fn record_upstream(&self, report: UpstreamReport) {
+        let mut upstream = self.upstream.lock().unwrap_or_else(|e| e.into_inner());
+        *upstream = Some(upstream.map_or(report, |earlier| earlier.and(report)));
     }
 
     pub fn request_id(&self) -> &str {
@@ -70,13 +76,7 @@ impl Call {
             self.query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             accepted,
         )?;
-        let parsed = parse(&query)?;
-        if accepted.contains(&"period") {
-            if let Ok(market) = Market::from_query(&query) {
-                self.note(&market);
-            }
-        }
-        Ok(parsed)
+        parse(&query)
     }
 
     /// The answer in the envelope, and one log line for the call (never the caller's API key).
@@ -87,10 +87,10 @@ impl Call {
     ) -> Response<Body> {
         let elapsed_us = self.started.elapsed().as_micros() as u64;
         let (symbol, period) = match self.market.get() {
-            Some((s, p)) => (Some(s.as_str()), Some(p.as_str())),
+            Some((s, p)) => (s.as_deref(), Some(p.as_str())),
             None => (None, None),
         };
-        let upstream = crate::binance::take_report();
+        let upstream = *self.upstream.lock().unwrap_or_else(|e| e.into_inner());
         let upstream_ms = upstream.map(|u| u.elapsed_ms);
         let upstream_requests = upstream.map(|u| u.requests);
         match result {
@@ -121,7 +121,7 @@ impl Call {
                     route = self.route,
                     symbol,
                     period,
-                    status = error.status().as_u16(),
+                    status = error.status(),
                     outcome = error.code(),
                     parameter = error.parameter(),
                     upstream_ms,
@@ -140,17 +140,16 @@ impl Call {
     /// before); answers without a period (meta) change at most with the configuration.
     fn cache_control(&self) -> HeaderValue {
         let value = match self.market.get() {
-            Some((_, period)) => crate::cache::cache_control(*period, now_ms()),
-            None => format!("public, max-age={}", crate::cache::MAX_AGE_CAP_SECS),
+            Some((_, period)) => cache_control(*period, now_ms()),
+            None => format!("public, max-age={MAX_AGE_CAP_SECS}"),
         };
         HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("no-cache"))
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+/// The `Cache-Control` value for a successful answer of `period` at `now_ms`.
+pub fn cache_control(period: Period, now_ms: i64) -> String {
+    format!("public, max-age={}", max_age_secs(period, now_ms))
 }
 
 /// API Gateway's request id when there is one (so a caller's complaint can be found in the
@@ -210,5 +209,12 @@ mod tests {
         assert!(!path_matches("/xv1/meta", "/v1/meta"));
         assert!(!path_matches("/v2/meta", "/v1/meta"));
         assert!(!path_matches("/", "/v1/meta"));
+    }
+
+    #[test]
+    fn the_header_value_is_public_with_max_age() {
+        // 2026-08-02 12:59:00 UTC: the 13:00 bucket of 1h appears at 13:00:05.
+        let at = 1_785_628_800_000 + 12 * 3_600_000 + 59 * 60_000;
+        assert_eq!(cache_control(Period::H1, at), "public, max-age=65");
     }
 }

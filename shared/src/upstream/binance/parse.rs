@@ -6,20 +6,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
-use crate::decimal::Decimal;
-
-/// One bucket of one cohort, as Binance published it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Reading {
-    /// Bucket timestamp, epoch milliseconds.
-    pub timestamp: i64,
-    /// Long share, 0..=1.
-    pub long_share: Decimal,
-    /// Short share, 0..=1.
-    pub short_share: Decimal,
-    /// `None` when the short share is zero (the ratio is infinite).
-    pub long_short_ratio: Option<Decimal>,
-}
+use crate::domain::{Decimal, Reading};
 
 /// Why a body could not be read as a ratio series.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

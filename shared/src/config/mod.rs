@@ -1,36 +1,45 @@
-//! Runtime configuration, read once at cold start: environment variables with safe defaults.
+//! Runtime configuration: every environment variable and SSM parameter is read in this module
+//! (`settings` keeps the configuration in force, `ssm` reads Parameter Store). Environment
+//! variables give the defaults; a bad value is logged and its default kept.
 
-use crate::binance::DEFAULT_BASE_URL;
-use crate::decimal::Pct;
-use crate::params::Symbol;
+pub mod settings;
+pub mod ssm;
+
+use crate::domain::{CoinList, Pct, Symbol, Venue};
+use crate::maths::signal::{DEFAULT_SMOOTHING_HOURS, DEFAULT_SUSTAINED_PP};
+
+pub use settings::Settings;
 
 pub const DEFAULT_THRESHOLD_PP: Pct = Pct::from_units(800);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    /// Where Binance (or a stand-in for it) lives: `BINANCE_BASE_URL`.
-    pub binance_base_url: String,
+    /// Where Binance (or a stand-in for it) lives, `scheme://host[:port]`: `BINANCE_BASE_URL`;
+    /// `None`: the adapter's own default.
+    pub binance_base_url: Option<String>,
     /// The signal threshold in percentage points: `DIVERGENCE_THRESHOLD_PP`.
     pub threshold: Pct,
-    /// What every answer's `source` says; follows `binance_base_url`.
-    pub source: String,
     /// `/v1/signal`: the smoothed gap is `sustained` at or beyond ± this: `SIGNAL_SUSTAINED_PP`.
     pub signal_sustained: Pct,
     /// `/v1/signal`: trailing window of the smoothed gap, 1–168 hours: `SIGNAL_SMOOTHING_HOURS`.
     pub signal_smoothing_hours: u32,
     /// `/v1/screener` without `coins`: this universe, `SCREENER_DEFAULT_COINS` (comma-separated).
     pub screener_default_coins: Vec<Symbol>,
+    /// `/v1/screener`'s upstream requests per 5 minutes per instance, `SCREENER_UPSTREAM_BUDGET`
+    /// (local test rigs that call the screener far more often than a real instance ever may);
+    /// `None`: the budget's own default.
+    pub screener_request_budget: Option<u32>,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
-            binance_base_url: DEFAULT_BASE_URL.to_string(),
+            binance_base_url: None,
             threshold: DEFAULT_THRESHOLD_PP,
-            source: source_of(DEFAULT_BASE_URL),
-            signal_sustained: crate::signal::DEFAULT_SUSTAINED_PP,
-            signal_smoothing_hours: crate::signal::DEFAULT_SMOOTHING_HOURS,
+            signal_sustained: DEFAULT_SUSTAINED_PP,
+            signal_smoothing_hours: DEFAULT_SMOOTHING_HOURS,
             screener_default_coins: default_screener_coins(),
+            screener_request_budget: None,
         }
     }
 }
@@ -55,7 +64,20 @@ impl Config {
         if let Some(text) = lookup("SCREENER_DEFAULT_COINS") {
             config.apply_screener_coins(&text);
         }
+        if let Some(text) = lookup("SCREENER_UPSTREAM_BUDGET") {
+            match text.trim().parse::<u32>() {
+                Ok(n) if n > 0 => config.screener_request_budget = Some(n),
+                _ => tracing::warn!(value = text, "ignoring screener upstream budget"),
+            }
+        }
         config
+    }
+
+    /// The configured base URL of `venue`; `None`: the adapter's own default.
+    pub fn base_url(&self, venue: Venue) -> Option<&str> {
+        match venue {
+            Venue::Binance => self.binance_base_url.as_deref(),
+        }
     }
 
     /// Overlays the `/v1/signal` settings where they are valid (environment only).
@@ -86,8 +108,7 @@ impl Config {
     pub fn apply(&mut self, base_url: Option<&str>, threshold_pp: Option<&str>) {
         if let Some(url) = base_url.map(str::trim).filter(|u| !u.is_empty()) {
             if url.starts_with("https://") || url.starts_with("http://") {
-                self.binance_base_url = url.trim_end_matches('/').to_string();
-                self.source = source_of(&self.binance_base_url);
+                self.binance_base_url = Some(url.trim_end_matches('/').to_string());
             } else {
                 tracing::warn!(value = url, "ignoring binance base URL: not http(s)");
             }
@@ -111,7 +132,7 @@ pub const DEFAULT_SCREENER_COINS: &str =
     "BTC,ETH,SOL,BNB,XRP,DOGE,ADA,AVAX,LINK,TRX,DOT,TON,SUI,LTC,BCH,NEAR,APT,ARB,OP,1000PEPE";
 
 fn default_screener_coins() -> Vec<Symbol> {
-    crate::screener::Coins::parse(DEFAULT_SCREENER_COINS)
+    CoinList::parse("coins", DEFAULT_SCREENER_COINS)
         .map(|c| c.symbols().to_vec())
         .unwrap_or_default()
 }
@@ -119,30 +140,10 @@ fn default_screener_coins() -> Vec<Symbol> {
 impl Config {
     /// Overlays the screener's default universe when the whole list is valid (as `coins=`).
     pub fn apply_screener_coins(&mut self, text: &str) {
-        match crate::screener::Coins::parse(text.trim()) {
+        match CoinList::parse("coins", text.trim()) {
             Ok(coins) => self.screener_default_coins = coins.symbols().to_vec(),
             Err(e) => tracing::warn!(error = %e, "ignoring screener default coins"),
         }
-    }
-}
-
-/// What every answer's `source` says. Anything but Binance itself is said loudly.
-fn source_of(url: &str) -> String {
-    if url == DEFAULT_BASE_URL {
-        return "binance_usdm_futures".to_string();
-    }
-    let host = url
-        .split("://")
-        .nth(1)
-        .unwrap_or("")
-        .split(['/', ':'])
-        .next()
-        .unwrap_or("");
-    if matches!(host, "localhost" | "[") || host.starts_with("127.") {
-        "local_standin: SIMULATED data from a local Binance stand-in, NOT live market data"
-            .to_string()
-    } else {
-        "binance_usdm_futures via a configured upstream".to_string()
     }
 }
 
@@ -162,9 +163,9 @@ mod tests {
     #[test]
     fn defaults_are_binance_and_eight_points() {
         let c = Config::from_lookup(lookup(&[]));
-        assert_eq!(c.binance_base_url, "https://fapi.binance.com");
+        assert_eq!(c.base_url(Venue::Binance), None);
         assert_eq!(c.threshold, Pct::from_units(800));
-        assert_eq!(c.source, "binance_usdm_futures");
+        assert_eq!(c.screener_request_budget, None);
     }
 
     #[test]
@@ -173,14 +174,16 @@ mod tests {
             ("BINANCE_BASE_URL", "http://127.0.0.1:9100/"),
             ("DIVERGENCE_THRESHOLD_PP", "7.5"),
         ]));
-        assert_eq!(c.binance_base_url, "http://127.0.0.1:9100");
+        assert_eq!(c.base_url(Venue::Binance), Some("http://127.0.0.1:9100"));
         assert_eq!(c.threshold, Pct::from_units(750));
-        assert!(c.source.starts_with("local_standin"));
         let c = Config::from_lookup(lookup(&[
             ("BINANCE_BASE_URL", "ftp://x"),
             ("DIVERGENCE_THRESHOLD_PP", "-3"),
+            ("SCREENER_UPSTREAM_BUDGET", "0"),
         ]));
         assert_eq!(c, Config::default());
+        let c = Config::from_lookup(lookup(&[("SCREENER_UPSTREAM_BUDGET", " 1000000 ")]));
+        assert_eq!(c.screener_request_budget, Some(1_000_000));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The three cohorts Binance publishes, with the one id each that is used everywhere.
+//! The three cohorts a venue publishes (Binance's names), with the one id each used everywhere.
 
 use serde::Serialize;
 
@@ -51,14 +51,5 @@ impl Cohort {
 
     pub const fn is_smart_money(self) -> bool {
         matches!(self, Cohort::TopTradersByPosition)
-    }
-
-    /// Path of the cohort's series on Binance USDⓈ-M futures.
-    pub const fn upstream_path(self) -> &'static str {
-        match self {
-            Cohort::RetailCrowd => "/futures/data/globalLongShortAccountRatio",
-            Cohort::TopTradersByAccounts => "/futures/data/topLongShortAccountRatio",
-            Cohort::TopTradersByPosition => "/futures/data/topLongShortPositionRatio",
-        }
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_ssm::Client;
 
-use crate::config::Config;
+use super::Config;
 
 /// The whole SSM read, connection included: configuration must never hold a request up for long.
 pub const SSM_TIMEOUT: Duration = Duration::from_millis(800);

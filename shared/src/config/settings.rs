@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::config::Config;
-use crate::ssm::SsmSource;
+use super::ssm::SsmSource;
+use super::Config;
 
 /// How long a configuration read from SSM is trusted before it is read again.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(300);

@@ -1,8 +1,6 @@
-//! The one error type every endpoint answers with, and the status code and `error.code` of each.
+//! The one error type every endpoint answers with, and the HTTP status and `error.code` of each.
 
 use std::borrow::Cow;
-
-use lambda_http::http::StatusCode;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
@@ -12,7 +10,7 @@ pub enum ApiError {
         parameter: Cow<'static, str>,
         message: String,
     },
-    /// Binance has no such symbol (it answers `200 []`, or `400 -1121` on some endpoints).
+    /// The venue has no such symbol (it answers `200 []`, or `400 -1121` on some endpoints).
     #[error("unknown symbol {symbol}: Binance publishes no long/short data for it")]
     UnknownSymbol { symbol: String },
     /// Binance answered 429 or 418, or this instance is staying quiet after one. The only 503,
@@ -51,13 +49,14 @@ impl ApiError {
         )
     }
 
-    pub fn status(&self) -> StatusCode {
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
         match self {
-            ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
-            ApiError::UnknownSymbol { .. } | ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::UpstreamRateLimited { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
-            ApiError::UpstreamError { .. } => StatusCode::BAD_GATEWAY,
+            ApiError::InvalidParameter { .. } => 400,
+            ApiError::UnknownSymbol { .. } | ApiError::NotFound => 404,
+            ApiError::UpstreamRateLimited { .. } => 503,
+            ApiError::UpstreamTimeout => 504,
+            ApiError::UpstreamError { .. } => 502,
         }
     }
 
@@ -88,6 +87,29 @@ impl ApiError {
     }
 }
 
+/// Caller-supplied text cut to `max_chars` and made printable, safe to echo in a message and a
+/// log line; never empty (`?=1` and `=1` both name something), as `error.parameter` requires.
+pub fn printable(text: &str, max_chars: usize) -> String {
+    if text.is_empty() {
+        return "(empty name)".to_string();
+    }
+    let mut shown: String = text
+        .chars()
+        .take(max_chars)
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '\'' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if text.chars().count() > max_chars {
+        shown.push('…');
+    }
+    shown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,10 +137,10 @@ mod tests {
             (ApiError::NotFound, 404, "not_found"),
         ];
         for (err, status, code) in cases {
-            assert_eq!(err.status().as_u16(), status, "{err:?}");
+            assert_eq!(err.status(), status, "{err:?}");
             assert_eq!(err.code(), code);
             assert_eq!(
-                err.status() == StatusCode::SERVICE_UNAVAILABLE,
+                err.status() == 503,
                 err.retry_after_secs().is_some(),
                 "every 503, and only a 503, carries Retry-After: {err:?}"
             );

@@ -1,0 +1,7 @@
+//! The Lambda edge: an API Gateway event in ([`call::Call`]), the envelope out ([`envelope`]),
+//! with the one error type's status codes and `Cache-Control`.
+
+pub mod call;
+pub mod envelope;
+
+pub use call::Call;

@@ -1,0 +1,124 @@
+//! `GET /v1/history`: the three cohorts and the gap, bucket by bucket, oldest first.
+
+use serde::Serialize;
+
+use super::{Market, Query, NOT_ADVICE};
+use crate::domain::{ApiError, CohortSeries, Period};
+use crate::maths::history::{history, HistoryPoint};
+
+pub const ROUTE: &str = "/v1/history";
+pub const PARAMS: &[&str] = &["coin", "symbol", "period", "limit"];
+pub const MESSAGE: &str = "History retrieved successfully";
+
+/// Number of history buckets: 1 to 500 (Binance's own maximum per request).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit(u16);
+
+impl Limit {
+    pub const MIN: u16 = 1;
+    pub const MAX: u16 = 500;
+    pub const DEFAULT: Limit = Limit(48);
+
+    /// Plain decimal digits only: `1e3`, `-1`, `48.5`, `+5` and `0x10` are all refused.
+    pub fn parse(text: &str) -> Result<Self, ApiError> {
+        let err = || ApiError::invalid("limit", "limit must be a whole number from 1 to 500");
+        if text.is_empty() || text.len() > 3 || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(err());
+        }
+        let n: u16 = text.parse().map_err(|_| err())?;
+        if (Limit::MIN..=Limit::MAX).contains(&n) {
+            Ok(Limit(n))
+        } else {
+            Err(err())
+        }
+    }
+
+    pub const fn get(self) -> u16 {
+        self.0
+    }
+}
+
+/// The validated parameters of a history call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryParams {
+    pub market: Market,
+    pub limit: Limit,
+}
+
+impl HistoryParams {
+    /// Rows fetched per cohort: the buckets asked for.
+    pub fn rows(&self) -> u16 {
+        self.limit.get()
+    }
+}
+
+pub fn params(query: &Query<'_>) -> Result<HistoryParams, ApiError> {
+    Ok(HistoryParams {
+        market: Market::from_query(query, Period::M5)?,
+        limit: query
+            .get("limit")
+            .map_or(Ok(Limit::DEFAULT), Limit::parse)?,
+    })
+}
+
+#[derive(Serialize)]
+pub struct HistoryData {
+    pub symbol: String,
+    pub period: &'static str,
+    pub source: &'static str,
+    pub note: String,
+    pub count: usize,
+    pub points: Vec<HistoryPoint>,
+}
+
+pub fn answer(source: &'static str, series: &CohortSeries, params: &HistoryParams) -> HistoryData {
+    let market = &params.market;
+    let points = history(
+        series,
+        usize::from(params.limit.get()),
+        market.period.millis(),
+    );
+    HistoryData {
+        symbol: market.symbol.to_string(),
+        period: market.period.as_str(),
+        source,
+        note: note(),
+        count: points.len(),
+        points,
+    }
+}
+
+fn note() -> String {
+    format!(
+        "One point per bucket, oldest first, over the newest `limit` periods, where all three \
+         cohorts have a reading (missing buckets are left out, never invented). long_pct_gap = \
+         top_traders_by_position long % minus retail_crowd long %, in percentage points. \
+         {NOT_ADVICE}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_accepts_only_plain_whole_numbers_from_1_to_500() {
+        assert_eq!(Limit::parse("1").unwrap().get(), 1);
+        assert_eq!(Limit::parse("500").unwrap().get(), 500);
+        assert_eq!(Limit::parse("048").unwrap().get(), 48);
+        for bad in [
+            "0", "501", "1e3", "-1", "48.5", "+5", "", "0x10", "5000", " 5",
+        ] {
+            let e = Limit::parse(bad).unwrap_err();
+            assert_eq!(e.parameter(), Some("limit"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn nothing_given_means_48_buckets_of_5m() {
+        let p = params(&Query::new([], PARAMS).unwrap()).unwrap();
+        assert_eq!((p.rows(), p.market.period), (48, Period::M5));
+        let p = params(&Query::new([("limit", "500"), ("period", "1d")], PARAMS).unwrap()).unwrap();
+        assert_eq!((p.rows(), p.market.period), (500, Period::D1));
+    }
+}

@@ -1,0 +1,407 @@
+//! `GET /v1/screener`: many coins ranked by divergence in one call. The parameters are in
+//! [`params`]; the rows and their ranking are `maths::screener`; the fan-out that fetches the
+//! coins is `upstream::fanout`.
+
+pub mod params;
+
+use serde::Serialize;
+
+use super::{divergence_note, signal::signal_params};
+use crate::config::Config;
+use crate::domain::{ApiError, Symbol};
+use crate::maths::screener::{self, Row, SortBy, SortOrder};
+use crate::upstream::fanout::CoinFetched;
+
+pub use params::{Screen, SCREENER_PARAMS};
+
+pub const ROUTE: &str = "/v1/screener";
+pub const PARAMS: &[&str] = SCREENER_PARAMS;
+pub const MESSAGE: &str = "Screener retrieved successfully";
+
+#[derive(Serialize)]
+pub struct ScreenerData {
+    pub period: &'static str,
+    pub source: &'static str,
+    pub note: String,
+    /// `default` (the configured universe) or `coins` (the caller's list).
+    pub universe: &'static str,
+    pub sort_by: SortBy,
+    pub sort_order: SortOrder,
+    /// Rows asked per cohort and coin: the fewest the asked outputs need.
+    pub buckets_fetched: u16,
+    pub counts: Counts,
+    /// Upstream requests this answer sent (memo hits send none).
+    pub upstream_calls: u32,
+    /// Coins answered from this instance's memo of upstream answers.
+    pub memo_hits: usize,
+    /// The pin order in force: BTC, ETH, SOL, then the caller's `pinned`.
+    pub pinned: Vec<String>,
+    /// The caller's pins that are not among the coins screened or unknown to Binance: ignored.
+    pub unknown_pinned: Vec<String>,
+    pub rows: Vec<Row>,
+    pub errors: Vec<CoinError>,
+}
+
+#[derive(Serialize)]
+pub struct Counts {
+    pub requested: usize,
+    pub succeeded: usize,
+    pub failed: usize,
+    /// Rows that passed the filters, before `limit`.
+    pub matched: usize,
+    pub returned: usize,
+}
+
+#[derive(Serialize)]
+pub struct CoinError {
+    pub symbol: String,
+    pub error: CoinErrorDetail,
+}
+
+#[derive(Serialize)]
+pub struct CoinErrorDetail {
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn note(threshold: crate::domain::Pct) -> String {
+    format!(
+        "One row per coin, as /v1/divergence at its newest bucket, with account_gap and \
+         smart_money_consensus as /v1/signal's now; confidence is /v1/signal's formula over the \
+         buckets fetched. Upstream answers are reused by this instance until the next bucket can \
+         appear (refresh=true asks again). {}",
+        divergence_note(threshold)
+    )
+}
+
+/// The coins to screen: the caller's `coins`, else the configured default universe; and which.
+pub fn universe(config: &Config, screen: &Screen) -> (Vec<Symbol>, &'static str) {
+    match &screen.coins {
+        Some(c) => (c.symbols().to_vec(), "coins"),
+        None => (config.screener_default_coins.clone(), "default"),
+    }
+}
+
+/// The answer from every coin's fetch (`rows`: how many buckets each was fetched with). A coin
+/// that failed is listed under `errors`; only when none succeeded is the answer an error.
+pub fn answer(
+    config: &Config,
+    source: &'static str,
+    screen: &Screen,
+    (coins, universe): (Vec<Symbol>, &'static str),
+    fetched: Vec<CoinFetched>,
+    rows: u16,
+) -> Result<ScreenerData, ApiError> {
+    let params = signal_params(config);
+    let upstream_calls: u32 = fetched.iter().map(|f| f.report.requests).sum();
+    let memo_hits = fetched.iter().filter(|f| f.memo_hit).count();
+    let mut lines = Vec::new();
+    let mut failures: Vec<(Symbol, ApiError)> = Vec::new();
+    for f in fetched {
+        let row = f.result.and_then(|series| {
+            screener::row(
+                &f.symbol,
+                &series,
+                screen.period,
+                &params,
+                screen.include_confidence,
+                screen.changes,
+                rows,
+            )
+        });
+        match row {
+            Ok(r) => lines.push(r),
+            Err(e) => failures.push((f.symbol, e)),
+        }
+    }
+    if lines.is_empty() {
+        return Err(most_telling(&failures));
+    }
+    let unknown: Vec<Symbol> = failures
+        .iter()
+        .filter(|(_, e)| matches!(e, ApiError::UnknownSymbol { .. }))
+        .map(|(s, _)| s.clone())
+        .collect();
+    let succeeded = lines.len();
+    let (lines, matched) = screener::rank(lines, &screen.ranking);
+    Ok(ScreenerData {
+        period: screen.period.as_str(),
+        source,
+        note: note(config.threshold),
+        universe,
+        sort_by: screen.ranking.sort_by,
+        sort_order: screen.ranking.sort_order,
+        buckets_fetched: rows,
+        counts: Counts {
+            requested: coins.len(),
+            succeeded,
+            failed: failures.len(),
+            matched,
+            returned: lines.len(),
+        },
+        upstream_calls,
+        memo_hits,
+        pinned: screener::pin_order(&screen.ranking.pinned)
+            .iter()
+            .map(Symbol::to_string)
+            .collect(),
+        unknown_pinned: screener::unknown_pins(&screen.ranking.pinned, &coins, &unknown),
+        rows: lines,
+        errors: failures
+            .into_iter()
+            .map(|(s, e)| CoinError {
+                symbol: s.to_string(),
+                error: CoinErrorDetail {
+                    code: e.code(),
+                    message: e.to_string(),
+                },
+            })
+            .collect(),
+    })
+}
+
+/// unknown to Binance, 404 naming them.
+pub fn most_telling(errors: &[(Symbol, ApiError)]) -> ApiError {
+    let retry = errors
+        .iter()
+        .filter_map(|(_, e)| e.retry_after_secs())
+        .max();
+    if let Some(retry_after_secs) = retry {
+        return ApiError::UpstreamRateLimited { retry_after_secs };
+    }
+    if errors.iter().any(|(_, e)| *e == ApiError::UpstreamTimeout) {
+        return ApiError::UpstreamTimeout;
+    }
+    if let Some((_, e)) = errors
+        .iter()
+        .find(|(_, e)| matches!(e, ApiError::UpstreamError { .. }))
+    {
+        return e.clone();
+    }
+    let unknown: Vec<&str> = errors
+        .iter()
+        .filter(|(_, e)| matches!(e, ApiError::UnknownSymbol { .. }))
+        .map(|(s, _)| s.as_str())
+        .collect();
+    if unknown.is_empty() {
+        return ApiError::upstream("no coin could be screened; try again shortly");
+    }
+    let mut symbol = unknown
+        .iter()
+        .take(5)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if unknown.len() > 5 {
+        symbol.push_str(&format!(" and {} more", unknown.len() - 5));
+    }
+    ApiError::UnknownSymbol { symbol }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CoinList, Fixed};
+    use crate::endpoints::Query;
+    use crate::maths::divergence::signal;
+    use crate::maths::screener::{rank, Ranking, RowChange, RowConfidence};
+    use crate::maths::signal::Strength;
+
+    fn ranking(pairs: &[(&str, &str)]) -> Result<Ranking, ApiError> {
+        Screen::from_query(&Query::new(pairs.iter().copied(), SCREENER_PARAMS)?).map(|s| s.ranking)
+    }
+
+    fn sym(c: &str) -> Symbol {
+        Symbol::from_coin(c).unwrap()
+    }
+
+    fn r(coin: &str, gap: i64) -> Row {
+        Row {
+            symbol: format!("{coin}USDT"),
+            timestamp: 0,
+            long_pct_gap: Fixed(gap),
+            signal: signal(Fixed(gap), Fixed(800)),
+            smart_money_long_pct: Fixed(5000 + gap),
+            retail_long_pct: Fixed(5000),
+            account_gap: None,
+            smart_money_consensus: None,
+            confidence: None,
+            change: None,
+        }
+    }
+
+    fn symbols(rows: &[Row]) -> Vec<&str> {
+        rows.iter()
+            .map(|r| r.symbol.strip_suffix("USDT").unwrap())
+            .collect()
+    }
+
+    fn rows() -> Vec<Row> {
+        vec![
+            r("XRP", 300),
+            r("DOGE", -1200),
+            r("ETH", 900),
+            r("BTC", -2100),
+            r("ADA", 1500),
+            r("LINK", 300),
+            r("SOL", 0),
+        ]
+    }
+
+    #[test]
+    fn btc_eth_sol_come_first_then_the_rest_by_gap_descending_ties_by_symbol() {
+        let (out, matched) = rank(rows(), &ranking(&[]).unwrap());
+        assert_eq!(
+            symbols(&out),
+            ["BTC", "ETH", "SOL", "ADA", "LINK", "XRP", "DOGE"]
+        );
+        assert_eq!(matched, 7);
+    }
+
+    #[test]
+    fn pinned_coins_follow_the_defaults_in_the_order_given_then_the_rest_ascending() {
+        let s = ranking(&[("pinned", "doge,xrp,BTC"), ("sort_order", "asc")]).unwrap();
+        let (out, _) = rank(rows(), &s);
+        assert_eq!(
+            symbols(&out),
+            ["BTC", "ETH", "SOL", "DOGE", "XRP", "LINK", "ADA"]
+        );
+    }
+
+    #[test]
+    fn abs_gap_sorts_by_distance_either_side() {
+        let s = ranking(&[("sort_by", "abs_gap")]).unwrap();
+        let (out, _) = rank(rows(), &s);
+        assert_eq!(
+            symbols(&out),
+            ["BTC", "ETH", "SOL", "ADA", "DOGE", "LINK", "XRP"]
+        );
+    }
+
+    #[test]
+    fn filters_apply_before_pinning_and_limit_after_ordering() {
+        let s = ranking(&[
+            ("signal", "crowd_over_long,crowd_over_short"),
+            ("pinned", "DOGE"),
+            ("limit", "3"),
+        ])
+        .unwrap();
+        let (out, matched) = rank(rows(), &s);
+        // BTC −21, ETH +9, ADA +15, DOGE −12 pass; SOL (neutral) is filtered out despite its pin.
+        assert_eq!(matched, 4);
+        assert_eq!(symbols(&out), ["BTC", "ETH", "DOGE"]);
+        let s = ranking(&[("min_abs_gap", "9")]).unwrap();
+        let (out, _) = rank(rows(), &s);
+        assert_eq!(symbols(&out), ["BTC", "ETH", "ADA", "DOGE"]);
+        let s = ranking(&[("min_abs_gap", "9.01")]).unwrap();
+        assert_eq!(symbols(&rank(rows(), &s).0), ["BTC", "ADA", "DOGE"]);
+    }
+
+    #[test]
+    fn confidence_and_strength_sort_and_filter_and_a_null_gap_change_sorts_last() {
+        let mut rs = rows();
+        for (row, score) in rs.iter_mut().zip([90u8, 40, 70, 85, 60, 10, 55]) {
+            row.confidence = Some(RowConfidence {
+                confidence: score,
+                strength: match score {
+                    80.. => Strength::Strong,
+                    60..=79 => Strength::Moderate,
+                    _ => Strength::Weak,
+                },
+            });
+            row.change = Some(RowChange {
+                gap_change: (score != 10).then_some(Fixed(i64::from(score) - 50)),
+                gap_change_window: "24h",
+            });
+        }
+        let s = ranking(&[
+            ("include_confidence", "true"),
+            ("sort_by", "confidence"),
+            ("pinned", "LINK"),
+        ])
+        .unwrap();
+        assert_eq!(
+            symbols(&rank(rs.clone(), &s).0),
+            ["BTC", "ETH", "SOL", "LINK", "XRP", "ADA", "DOGE"]
+        );
+        let s = ranking(&[
+            ("include_confidence", "true"),
+            ("strength", "strong,moderate"),
+        ])
+        .unwrap();
+        assert_eq!(
+            symbols(&rank(rs.clone(), &s).0),
+            ["BTC", "ETH", "ADA", "XRP"]
+        );
+        for (order, rest) in [
+            ("asc", ["DOGE", "ADA", "XRP", "LINK"]),
+            ("desc", ["XRP", "ADA", "DOGE", "LINK"]),
+        ] {
+            let s = ranking(&[
+                ("include_changes", "true"),
+                ("sort_by", "gap_change"),
+                ("sort_order", order),
+            ])
+            .unwrap();
+            let out = rank(rs.clone(), &s).0;
+            // LINK has no gap change: after every row that has one, whatever the order.
+            assert_eq!(symbols(&out)[3..], rest, "{order}");
+        }
+    }
+
+    #[test]
+    fn unknown_pins_are_those_not_screened_or_unknown_to_binance() {
+        let pinned = CoinList::parse("pinned", "XRP,NOPE,doge,TRX").unwrap();
+        let screened = [sym("BTC"), sym("XRP"), sym("NOPE"), sym("DOGE")];
+        assert_eq!(
+            screener::unknown_pins(&pinned, &screened, &[sym("NOPE")]),
+            ["NOPEUSDT", "TRXUSDT"]
+        );
+        let order: Vec<String> =
+            screener::pin_order(&CoinList::parse("pinned", "sol,XRP").unwrap())
+                .iter()
+                .map(Symbol::to_string)
+                .collect();
+        assert_eq!(order, ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT"]);
+    }
+
+    #[test]
+    fn the_most_telling_error_prefers_rate_limits_then_timeouts_then_upstream_errors_then_404() {
+        let unknown = |c: &str| {
+            (
+                sym(c),
+                ApiError::UnknownSymbol {
+                    symbol: sym(c).to_string(),
+                },
+            )
+        };
+        let limited = |s| {
+            (
+                sym("BTC"),
+                ApiError::UpstreamRateLimited {
+                    retry_after_secs: s,
+                },
+            )
+        };
+        let all_unknown = [unknown("NOPE"), unknown("NADA")];
+        let e = most_telling(&all_unknown);
+        assert_eq!((e.status(), e.code()), (404, "unknown_symbol"));
+        assert!(e.to_string().contains("NOPEUSDT, NADAUSDT"), "{e}");
+        let e = most_telling(&[unknown("NOPE"), (sym("ETH"), ApiError::upstream("x"))]);
+        assert_eq!(e.code(), "upstream_error");
+        let e = most_telling(&[
+            (sym("ETH"), ApiError::upstream("x")),
+            (sym("SOL"), ApiError::UpstreamTimeout),
+        ]);
+        assert_eq!(e.code(), "upstream_timeout");
+        let e = most_telling(&[
+            unknown("NOPE"),
+            limited(7),
+            (sym("SOL"), ApiError::UpstreamTimeout),
+            limited(30),
+        ]);
+        assert_eq!((e.status(), e.retry_after_secs()), (503, Some(30)));
+        let many: Vec<_> = (0..8).map(|i| unknown(&format!("N{i}"))).collect();
+        assert!(most_telling(&many).to_string().contains("and 3 more"));
+    }
+}

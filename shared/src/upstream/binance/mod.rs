@@ -1,0 +1,282 @@
+//! Binance USDⓈ-M futures: the three cohorts' ratio series under `/futures/data/`, fetched
+//! concurrently under the shared [`policy`]. Everything Binance-specific lives in this folder: the
+//! base URL's default, the paths, the wire format ([`parse`]), the status codes and what each
+//! means, and the figures of its rate limit.
+//!
+//! - **429 (rate limit) and 418 (IP ban)**: quiet for Binance's Retry-After, or
+//!   [`DEFAULT_RETRY_AFTER_429_SECS`] / [`DEFAULT_RETRY_AFTER_418_SECS`] when it sent none.
+//! - **451 (restricted location) and 403 (web firewall)**: `502 upstream_error` with a message
+//!   saying Binance refuses this deployment's location, and an error log telling the operator to
+//!   deploy in a region Binance serves. Not retried.
+//! - **Bodies**: anything but the expected JSON array (HTML, truncated, an object, missing keys,
+//!   non-numeric or non-finite numbers) is `502 upstream_error`, never a panic. Odd but
+//!   legitimate values are served: a zero short share gives a `null` ratio; rows are sorted and
+//!   deduplicated. All three cohorts empty (or `400 -1121`) means Binance does not know the
+//!   symbol: `404`; one or two empty: `502`.
+
+pub mod parse;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use reqwest::StatusCode;
+use tokio::time::Instant;
+
+use super::policy::{self, Attempt, Quiet};
+use super::{Fetched, PositioningSource, UpstreamReport};
+use crate::domain::{ApiError, Cohort, CohortSeries, Period, Reading, Symbol, Venue};
+
+pub use parse::{parse_series, BodyError};
+
+pub const DEFAULT_BASE_URL: &str = "https://fapi.binance.com";
+/// When a 429 carries no usable Retry-After.
+pub const DEFAULT_RETRY_AFTER_429_SECS: u64 = 10;
+/// When a 418 (IP ban) carries no usable Retry-After: Binance's shortest ban.
+pub const DEFAULT_RETRY_AFTER_418_SECS: u64 = 120;
+/// Rows per request at most.
+pub const MAX_ROWS: u16 = 500;
+
+/// Path of a cohort's series.
+pub const fn path(cohort: Cohort) -> &'static str {
+    match cohort {
+        Cohort::RetailCrowd => "/futures/data/globalLongShortAccountRatio",
+        Cohort::TopTradersByAccounts => "/futures/data/topLongShortAccountRatio",
+        Cohort::TopTradersByPosition => "/futures/data/topLongShortPositionRatio",
+    }
+}
+
+/// What every answer's `source` says for data read from `base_url`: anything but Binance itself
+/// is said loudly.
+pub fn source_label(base_url: &str) -> &'static str {
+    if base_url == DEFAULT_BASE_URL {
+        return "binance_usdm_futures";
+    }
+    let host = base_url
+        .split("://")
+        .nth(1)
+        .unwrap_or("")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("");
+    if matches!(host, "localhost" | "[") || host.starts_with("127.") {
+        "local_standin: SIMULATED data from a local Binance stand-in, NOT live market data"
+    } else {
+        "binance_usdm_futures via a configured upstream"
+    }
+}
+
+/// What answers say about data from Binance at its configured base URL (`None`: the default).
+pub fn configured_source(base_url: Option<&str>) -> &'static str {
+    source_label(base_url.unwrap_or(DEFAULT_BASE_URL))
+}
+
+/// Built once per warm instance and reused: the pooled HTTP client and Binance's quiet period.
+pub struct BinanceClient {
+    http: reqwest::Client,
+    quiet: Quiet,
+}
+
+impl BinanceClient {
+    pub fn new(http: reqwest::Client) -> Self {
+        BinanceClient {
+            http,
+            quiet: Quiet::default(),
+        }
+    }
+
+    /// The adapter at `base_url` (the configured one, or [`DEFAULT_BASE_URL`]).
+    pub fn at(&self, base_url: Option<&str>) -> Binance<'_> {
+        Binance {
+            client: self,
+            source: configured_source(base_url),
+            base_url: base_url.unwrap_or(DEFAULT_BASE_URL).to_string(),
+        }
+    }
+}
+
+/// The Binance adapter at one base URL.
+pub struct Binance<'a> {
+    client: &'a BinanceClient,
+    base_url: String,
+    source: &'static str,
+}
+
+impl PositioningSource for Binance<'_> {
+    fn venue(&self) -> Venue {
+        Venue::Binance
+    }
+
+    fn source(&self) -> &'static str {
+        self.source
+    }
+
+    /// The three series fetched concurrently within one deadline. All three empty means Binance
+    /// does not know the symbol; a failing cohort fails the fetch.
+    async fn fetch(&self, symbol: &Symbol, period: Period, rows: u16) -> Fetched {
+        let started = Instant::now();
+        let requests = AtomicU32::new(0);
+        let result = self.fetch_all(symbol, period, rows, &requests).await;
+        let report = UpstreamReport {
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            requests: requests.load(Ordering::Relaxed),
+            outcome: result.as_ref().map_or_else(ApiError::code, |_| "ok"),
+        };
+        Fetched { result, report }
+    }
+}
+
+impl Binance<'_> {
+    async fn fetch_all(
+        &self,
+        symbol: &Symbol,
+        period: Period,
+        rows: u16,
+        requests: &AtomicU32,
+    ) -> Result<CohortSeries, ApiError> {
+        self.client.quiet.check()?;
+        let deadline = Instant::now() + policy::DEADLINE;
+        let rows = rows.min(MAX_ROWS);
+        let fetch = |cohort: Cohort| {
+            // Every piece is a validated value: nothing from the query string is pasted in raw.
+            let url = format!(
+                "{}{}?symbol={symbol}&period={period}&limit={rows}",
+                self.base_url,
+                path(cohort)
+            );
+            policy::with_retries(cohort.id(), deadline, requests, move || {
+                let url = url.clone();
+                async move { self.attempt(&url, symbol).await }
+            })
+        };
+        // Fail fast: the first failing cohort is the answer (no half answers, no waiting).
+        let (retail_crowd, top_traders_by_accounts, top_traders_by_position) = tokio::try_join!(
+            fetch(Cohort::RetailCrowd),
+            fetch(Cohort::TopTradersByAccounts),
+            fetch(Cohort::TopTradersByPosition),
+        )?;
+        let series = CohortSeries {
+            retail_crowd,
+            top_traders_by_accounts,
+            top_traders_by_position,
+        };
+        let empty: Vec<&str> = Cohort::ALL
+            .into_iter()
+            .filter(|c| series.get(*c).is_empty())
+            .map(Cohort::id)
+            .collect();
+        match empty.len() {
+            0 => Ok(series),
+            3 => Err(ApiError::UnknownSymbol {
+                symbol: symbol.to_string(),
+            }),
+            _ => Err(ApiError::upstream(format!(
+                "Binance returned no data for {} of {symbol}; try again shortly",
+                empty.join(" and ")
+            ))),
+        }
+    }
+
+    async fn attempt(&self, url: &str, symbol: &Symbol) -> Attempt<Vec<Reading>> {
+        let response = match self.client.http.get(url).send().await {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => return Attempt::Done(Err(ApiError::UpstreamTimeout)),
+            Err(e) if e.is_connect() => {
+                return Attempt::Retryable(ApiError::upstream("could not connect to Binance"))
+            }
+            Err(_) => {
+                return Attempt::Retryable(ApiError::upstream("the connection to Binance failed"))
+            }
+        };
+        let status = response.status();
+        let retry_after = policy::retry_after_secs(&response);
+        let body = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) if e.is_timeout() => return Attempt::Done(Err(ApiError::UpstreamTimeout)),
+            Err(_) => {
+                return Attempt::Retryable(ApiError::upstream(
+                    "the connection to Binance broke mid-answer",
+                ))
+            }
+        };
+        match status {
+            StatusCode::OK => Attempt::Done(parse_series(&body).map_err(|e| {
+                tracing::warn!(error = %e, "upstream body unreadable");
+                ApiError::upstream("Binance answered with data we could not read")
+            })),
+            StatusCode::TOO_MANY_REQUESTS => {
+                let secs = retry_after.unwrap_or(DEFAULT_RETRY_AFTER_429_SECS);
+                // Binance bans IPs that keep calling after a 429: stay quiet until it passes.
+                self.client.quiet.for_secs(secs);
+                tracing::warn!(
+                    retry_after_secs = secs,
+                    "upstream rate limit (429); quiet until it passes"
+                );
+                Attempt::Done(Err(ApiError::UpstreamRateLimited {
+                    retry_after_secs: secs,
+                }))
+            }
+            StatusCode::IM_A_TEAPOT => {
+                let secs = retry_after.unwrap_or(DEFAULT_RETRY_AFTER_418_SECS);
+                // Stop calling until the ban ends: calls during a ban lengthen it.
+                self.client.quiet.for_secs(secs);
+                tracing::error!(
+                    retry_after_secs = secs,
+                    "upstream banned this IP (418); quiet until the ban ends"
+                );
+                Attempt::Done(Err(ApiError::UpstreamRateLimited {
+                    retry_after_secs: secs,
+                }))
+            }
+            StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS | StatusCode::FORBIDDEN => {
+                tracing::error!(
+                    status = status.as_u16(),
+                    "Binance refuses this deployment's location or IP; deploy in a region it serves (ap-northeast-1)"
+                );
+                Attempt::Done(Err(ApiError::upstream(format!(
+                    "Binance refused this service's location (HTTP {}); the operator must deploy in a region Binance serves",
+                    status.as_u16()
+                ))))
+            }
+            StatusCode::BAD_REQUEST if is_invalid_symbol(&body) => {
+                Attempt::Done(Err(ApiError::UnknownSymbol {
+                    symbol: symbol.to_string(),
+                }))
+            }
+            s if s.is_server_error() => Attempt::Retryable(ApiError::upstream(format!(
+                "Binance is failing (HTTP {})",
+                s.as_u16()
+            ))),
+            s => {
+                tracing::warn!(status = s.as_u16(), "unexpected upstream status");
+                Attempt::Done(Err(ApiError::upstream(format!(
+                    "Binance answered HTTP {}",
+                    s.as_u16()
+                ))))
+            }
+        }
+    }
+}
+
+/// Binance's `{"code":-1121,"msg":"Invalid symbol."}`.
+fn is_invalid_symbol(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct BinanceError {
+        code: i64,
+    }
+    serde_json::from_slice::<BinanceError>(body).is_ok_and(|e| e.code == -1121)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_source_says_loudly_when_it_is_not_binance_itself() {
+        assert_eq!(source_label(DEFAULT_BASE_URL), "binance_usdm_futures");
+        assert!(source_label("http://127.0.0.1:9100").starts_with("local_standin"));
+        assert!(source_label("http://localhost:9100").starts_with("local_standin"));
+        assert_eq!(
+            source_label("https://binance-proxy.example"),
+            "binance_usdm_futures via a configured upstream"
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! The upstreams: one adapter folder per venue, each implementing [`PositioningSource`], plus
+//! what every venue shares — the policy ([`policy`]: deadline, retries, rate-limit quiet), the
+//! memo of answers ([`memo`]), the request budget ([`budget`]) and the fan-out over many coins
+//! ([`fanout`]).
+//!
+//! Adding a venue: one folder here (client + parser + its policy figures), one stand-in module,
+//! one configuration entry (its base URL).
+
+pub mod binance;
+pub mod budget;
+pub mod fanout;
+pub mod memo;
+pub mod policy;
+
+use std::future::Future;
+
+use crate::domain::{ApiError, CohortSeries, Period, Symbol, Venue};
+
+/// A venue that publishes the three cohorts' long/short series.
+pub trait PositioningSource {
+    fn venue(&self) -> Venue;
+
+    /// What every answer's `source` says about where its data came from.
+    fn source(&self) -> &'static str;
+
+    /// The newest `rows` buckets of the three cohorts of `instrument` at `period` (a cohort the
+    /// venue does not publish is an empty series), with what the fetch cost.
+    fn fetch(
+        &self,
+        instrument: &Symbol,
+        period: Period,
+        rows: u16,
+    ) -> impl Future<Output = Fetched> + Send;
+}
+
+/// A fetch's result and what it cost, returned together (never stashed aside).
+#[derive(Debug)]
+pub struct Fetched {
+    pub result: Result<CohortSeries, ApiError>,
+    pub report: UpstreamReport,
+}
+
+/// What one fetch cost upstream, for the call's log line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UpstreamReport {
+    /// Wall time from the first request to the answer (0 when nothing was sent).
+    pub elapsed_ms: u64,
+    /// Upstream requests sent, retries included.
+    pub requests: u32,
+    /// `ok`, or the `error.code` the fetch ended with.
+    pub outcome: &'static str,
+}
+
+impl UpstreamReport {
+    /// Nothing sent, nothing failed (an answer from the memo).
+    pub const NONE: UpstreamReport = UpstreamReport {
+        elapsed_ms: 0,
+        requests: 0,
+        outcome: "ok",
+    };
+
+    /// Nothing sent because the request budget is spent.
+    pub const REFUSED: UpstreamReport = UpstreamReport {
+        elapsed_ms: 0,
+        requests: 0,
+        outcome: "upstream_rate_limited",
+    };
+
+    /// Two fetches' costs as one (they ran side by side): the requests add up, the slower one's
+    /// time, the first failure's outcome.
+    pub fn and(self, other: UpstreamReport) -> UpstreamReport {
+        UpstreamReport {
+            elapsed_ms: self.elapsed_ms.max(other.elapsed_ms),
+            requests: self.requests + other.requests,
+            outcome: if self.outcome == "ok" {
+                other.outcome
+            } else {
+                self.outcome
+            },
+        }
+    }
+
+    /// Many fetches' costs as one, as [`UpstreamReport::and`].
+    pub fn total<'a>(reports: impl IntoIterator<Item = &'a UpstreamReport>) -> UpstreamReport {
+        reports
+            .into_iter()
+            .fold(UpstreamReport::NONE, |a, b| a.and(*b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_add_requests_keep_the_slowest_time_and_the_first_failure() {
+        let ok = |elapsed_ms, requests| UpstreamReport {
+            elapsed_ms,
+            requests,
+            outcome: "ok",
+        };
+        let failed = UpstreamReport {
+            elapsed_ms: 30,
+            requests: 9,
+            outcome: "upstream_timeout",
+        };
+        let t = UpstreamReport::total(&[
+            ok(50, 3),
+            UpstreamReport::NONE,
+            failed,
+            UpstreamReport::REFUSED,
+        ]);
+        assert_eq!(
+            (t.elapsed_ms, t.requests, t.outcome),
+            (50, 12, "upstream_timeout")
+        );
+        assert_eq!(UpstreamReport::total(&[]), UpstreamReport::NONE);
+    }
+}
