@@ -162,3 +162,23 @@ def test_numbers_never_carry_float_noise(api):
         assert len(number.split(".")[-1]) <= 2, number
     for number in re.findall(r'ratio":(-?[0-9.]+)', text):
         assert len(number.split(".")[-1]) <= 4, number
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_a_method_other_than_get_answers_405_in_the_envelope(api, method):
+    r = requests.request(method, f"{api}/v1/divergence", params={"coin": "BTC"}, timeout=60)
+    assert r.status_code == 405, r.text
+    assert r.headers["allow"] == "GET"
+    body = r.json()
+    assert (body["success"], body["error"]["code"]) == (False, "method_not_allowed")
+    assert method in body["message"]
+
+
+def test_a_symbol_given_as_coin_names_what_was_sent(api, schemas):
+    r = get(api, "/v1/divergence", coin="ETHUSDT")
+    assert r.status_code == 400
+    check_schema(schemas, "/v1/divergence", r)
+    assert r.json()["error"]["parameter"] == "coin"
+    assert r.json()["message"] == (
+        "coin is the base asset (ETH), not the symbol; for ETHUSDT pass coin=ETH or symbol=ETHUSDT"
+    )

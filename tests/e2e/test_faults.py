@@ -118,11 +118,12 @@ def test_418_answers_503_then_an_immediate_second_call_sends_nothing(api, standi
 
 # ---------- 451 / 403 ----------
 
-def test_451_answers_502_with_an_operator_message_and_an_error_log(api, standin, schemas):
+def test_451_answers_502_as_a_refusal_with_the_operator_hint_in_the_log_only(api, standin, schemas):
     standin.fault(kind="restricted")
     r, took = call(api)
     body = expect_error(r, schemas, "/v1/positioning", 502, "upstream_error")
-    assert "region" in body["message"] and "451" in body["message"], body["message"]
+    assert "refused" in body["message"] and "451" in body["message"], body["message"]
+    assert "region" not in body["message"] and "operator" not in body["message"], body["message"]
     assert all(n <= 1 for n in per_cohort(standin)), "not retried"
     assert took < 2.0
     from .conftest import ROOT
@@ -137,6 +138,7 @@ def test_403_with_an_html_body_answers_502_without_the_html(api, standin, schema
     r, took = call(api)
     body = expect_error(r, schemas, "/v1/positioning", 502, "upstream_error")
     assert "403" in body["message"] and "<" not in body["message"]
+    assert "location" not in body["message"], "a 403 is not necessarily a geo-block"
     assert all(n <= 1 for n in per_cohort(standin)), "not retried"
     assert took < 2.0
     HANDLED.append("403 html")

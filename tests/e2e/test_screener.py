@@ -143,5 +143,5 @@ def test_when_every_coin_is_unknown_the_answer_is_404(api, schemas):
 
 
 def test_meta_lists_the_screener(api):
-    paths = [e["path"] for e in get(api, "/v1/meta").json()["data"]["endpoints"]]
+    paths = [e["path"] for e in get(api, "/v1/meta").json()["data"]["routes"]]
     assert "/v1/screener" in paths

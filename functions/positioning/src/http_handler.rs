@@ -79,7 +79,21 @@ mod tests {
             .iter()
             .map(|c| c["is_smart_money"].as_bool().unwrap())
             .collect();
-        assert_eq!(smart, [false, false, true]);
+        assert_eq!(smart, [false, true, true], "as the original service");
+        let labels: Vec<&str> = d["cohorts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["label"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "Global crowd (by accounts)",
+                "Top traders (by accounts)",
+                "Top traders (by position size)"
+            ]
+        );
         let newest = standin::newest_bucket(standin::DEMO_NOW_MS, HOUR);
         for c in d["cohorts"].as_array().unwrap() {
             assert_eq!(c["timestamp"], newest);

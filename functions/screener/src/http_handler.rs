@@ -30,6 +30,9 @@ pub async fn function_handler(
         )
         .await;
         call.record_upstream(UpstreamReport::total(fetched.iter().map(|f| &f.report)));
+        if fetched.iter().any(|f| screener::failed_for_now(&f.result)) {
+            call.mark_incomplete();
+        }
         screener::answer(&config, binance.source(), &screen, coins, fetched, rows)
     }
     .await;
@@ -412,13 +415,20 @@ mod tests {
             budget: RequestBudget::new(30),
             ..Warm::default()
         };
-        let (status, body, _) = call(
+        let r = function_handler(
             &deps,
             &warm,
             event(V2, &[("coins", KNOWN), ("period", "1h")]),
         )
-        .await;
-        assert_eq!(status, 200, "{body}");
+        .await
+        .unwrap();
+        assert_eq!(
+            r.headers()["cache-control"],
+            "no-store",
+            "an answer with coins not fetched is not kept"
+        );
+        let body: Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(r.status(), 200, "{body}");
         let d = &body["data"];
         assert!(standin.request_count() <= 30, "{}", standin.request_count());
         assert_eq!(
@@ -427,7 +437,34 @@ mod tests {
         );
         assert!(d["counts"]["failed"].as_u64().unwrap() > 0);
         for e in d["errors"].as_array().unwrap() {
-            assert_eq!(e["error"]["code"], "upstream_rate_limited");
+            assert_eq!(e["error"]["code"], "upstream_budget_exhausted");
         }
+    }
+
+    #[tokio::test]
+    async fn when_the_budget_is_spent_for_every_coin_should_answer_503_budget_exhausted_with_retry_after(
+    ) {
+        let (standin, deps, _) = setup(Switches::demo()).await;
+        let warm = Warm {
+            budget: RequestBudget::new(0),
+            ..Warm::default()
+        };
+        let (status, body, retry) = call(&deps, &warm, event(V2, &[("coins", "BTC,ETH")])).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["error"]["code"], "upstream_budget_exhausted");
+        let retry: u64 = retry.unwrap().parse().unwrap();
+        assert_eq!(Some(retry), body["error"]["retry_after_seconds"].as_u64());
+        assert_eq!(standin.request_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_answer_whose_failures_are_all_unknown_coins_may_be_cached() {
+        let (_standin, deps, warm) = setup(Switches::demo()).await;
+        let r = function_handler(&deps, &warm, event(V2, &[("coins", "BTC,NOPE")]))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let value = r.headers()["cache-control"].to_str().unwrap();
+        assert!(value.starts_with("public, max-age="), "{value}");
     }
 }

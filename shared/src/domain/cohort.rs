@@ -31,9 +31,9 @@ impl Cohort {
 
     pub const fn label(self) -> &'static str {
         match self {
-            Cohort::RetailCrowd => "Retail crowd (all accounts)",
-            Cohort::TopTradersByAccounts => "Top traders by accounts",
-            Cohort::TopTradersByPosition => "Top traders by position (smart money)",
+            Cohort::RetailCrowd => "Global crowd (by accounts)",
+            Cohort::TopTradersByAccounts => "Top traders (by accounts)",
+            Cohort::TopTradersByPosition => "Top traders (by position size)",
         }
     }
 
@@ -49,7 +49,45 @@ impl Cohort {
         }
     }
 
+    /// Both top-trader cohorts are the top ~20% by margin balance (the original service's
+    /// field, served as it did).
     pub const fn is_smart_money(self) -> bool {
-        matches!(self, Cohort::TopTradersByPosition)
+        !matches!(self, Cohort::RetailCrowd)
+    }
+
+    /// The gap's two sides: retail_crowd and the position-weighted top traders.
+    pub const fn used_for_gap(self) -> bool {
+        !matches!(self, Cohort::TopTradersByAccounts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_and_flags_are_the_original_services() {
+        let shown: Vec<_> = Cohort::ALL
+            .iter()
+            .map(|c| (c.id(), c.label(), c.is_smart_money(), c.used_for_gap()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("retail_crowd", "Global crowd (by accounts)", false, true),
+                (
+                    "top_traders_by_accounts",
+                    "Top traders (by accounts)",
+                    true,
+                    false
+                ),
+                (
+                    "top_traders_by_position",
+                    "Top traders (by position size)",
+                    true,
+                    true
+                ),
+            ]
+        );
     }
 }

@@ -13,10 +13,14 @@ pub enum ApiError {
     /// The venue has no such symbol (it answers `200 []`, or `400 -1121` on some endpoints).
     #[error("unknown symbol {symbol}: Binance publishes no long/short data for it")]
     UnknownSymbol { symbol: String },
-    /// Binance answered 429 or 418, or this instance is staying quiet after one. The only 503,
-    /// so every 503 carries `Retry-After`.
+    /// Binance answered 429 or 418, or this instance is staying quiet after one. Like every 503,
+    /// it carries `Retry-After`.
     #[error("the upstream (Binance) is rate-limiting us; retry after {retry_after_secs} s")]
     UpstreamRateLimited { retry_after_secs: u64 },
+    /// This instance's own budget of upstream requests is spent (it keeps us inside the venues'
+    /// rate limits); room frees up after `retry_after_secs`.
+    #[error("this service's upstream request budget is spent for the moment; retry after {retry_after_secs} s")]
+    UpstreamBudgetExhausted { retry_after_secs: u64 },
     /// Binance did not answer within our time budget.
     #[error("the upstream (Binance) did not answer in time")]
     UpstreamTimeout,
@@ -26,6 +30,9 @@ pub enum ApiError {
     /// No such route.
     #[error("no such route; see GET /v1/meta for the endpoints")]
     NotFound,
+    /// A method other than GET.
+    #[error("method {method} is not allowed; every route answers GET only")]
+    MethodNotAllowed { method: String },
 }
 
 impl ApiError {
@@ -54,9 +61,10 @@ impl ApiError {
         match self {
             ApiError::InvalidParameter { .. } => 400,
             ApiError::UnknownSymbol { .. } | ApiError::NotFound => 404,
-            ApiError::UpstreamRateLimited { .. } => 503,
+            ApiError::UpstreamRateLimited { .. } | ApiError::UpstreamBudgetExhausted { .. } => 503,
             ApiError::UpstreamTimeout => 504,
             ApiError::UpstreamError { .. } => 502,
+            ApiError::MethodNotAllowed { .. } => 405,
         }
     }
 
@@ -66,9 +74,11 @@ impl ApiError {
             ApiError::InvalidParameter { .. } => "invalid_parameter",
             ApiError::UnknownSymbol { .. } => "unknown_symbol",
             ApiError::UpstreamRateLimited { .. } => "upstream_rate_limited",
+            ApiError::UpstreamBudgetExhausted { .. } => "upstream_budget_exhausted",
             ApiError::UpstreamTimeout => "upstream_timeout",
             ApiError::UpstreamError { .. } => "upstream_error",
             ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
         }
     }
 
@@ -81,7 +91,8 @@ impl ApiError {
 
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            ApiError::UpstreamRateLimited { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::UpstreamRateLimited { retry_after_secs }
+            | ApiError::UpstreamBudgetExhausted { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         }
     }
@@ -135,6 +146,20 @@ mod tests {
             (ApiError::UpstreamTimeout, 504, "upstream_timeout"),
             (ApiError::upstream("x"), 502, "upstream_error"),
             (ApiError::NotFound, 404, "not_found"),
+            (
+                ApiError::UpstreamBudgetExhausted {
+                    retry_after_secs: 40,
+                },
+                503,
+                "upstream_budget_exhausted",
+            ),
+            (
+                ApiError::MethodNotAllowed {
+                    method: "POST".into(),
+                },
+                405,
+                "method_not_allowed",
+            ),
         ];
         for (err, status, code) in cases {
             assert_eq!(err.status(), status, "{err:?}");

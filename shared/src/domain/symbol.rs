@@ -24,10 +24,12 @@ impl Symbol {
                 "coin must be the base asset: 1 to 20 letters or digits, such as BTC",
             ));
         }
-        if coin.len() > QUOTE.len() && coin.ends_with(QUOTE) {
+        if let Some(base) = coin.strip_suffix(QUOTE).filter(|b| !b.is_empty()) {
             return Err(ApiError::invalid(
                 "coin",
-                "coin is the base asset (BTC), not the symbol; for BTCUSDT pass coin=BTC or symbol=BTCUSDT",
+                format!(
+                    "coin is the base asset ({base}), not the symbol; for {coin} pass coin={base} or symbol={coin}"
+                ),
             ));
         }
         Ok(Symbol(coin + QUOTE))
@@ -128,6 +130,20 @@ mod tests {
         );
         assert_eq!(Symbol::from_coin("1000pepe").unwrap().coin(), "1000PEPE");
         assert_eq!(Symbol::default().as_str(), "BTCUSDT");
+    }
+
+    #[test]
+    fn a_symbol_given_as_coin_is_refused_naming_what_was_sent() {
+        let e = Symbol::from_coin("ethusdt").unwrap_err();
+        assert_eq!(e.parameter(), Some("coin"));
+        assert_eq!(
+            e.to_string(),
+            "coin is the base asset (ETH), not the symbol; for ETHUSDT pass coin=ETH or symbol=ETHUSDT"
+        );
+        assert!(
+            Symbol::from_coin("USDT").is_ok(),
+            "USDT alone is a base asset name"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One invocation: what an API Gateway event (REST v1 or HTTP/function-URL v2) means to us, and
 //! the one log line it leaves.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
@@ -11,6 +12,7 @@ use serde::Serialize;
 
 use super::envelope;
 use crate::domain::clock::{max_age_secs, now_ms, MAX_AGE_CAP_SECS};
+use crate::domain::error::printable;
 use crate::domain::{ApiError, Period, Symbol};
 use crate::endpoints::Query;
 use crate::upstream::UpstreamReport;
@@ -25,12 +27,15 @@ pub struct Call {
     route: &'static str,
     request_id: String,
     path_matches: bool,
+    method: String,
     query: Vec<(String, String)>,
     started: Instant,
     /// The symbol (when the answer is about one) and the period of the answer.
     market: OnceLock<(Option<String>, Period)>,
     /// What the upstream fetches of this call cost, added up.
     upstream: Mutex<Option<UpstreamReport>>,
+    /// The answer lacks something a retry may bring (a coin that failed for now): not cacheable.
+    incomplete: AtomicBool,
 }
 
 impl Call {
@@ -39,10 +44,12 @@ impl Call {
             route,
             request_id: request_id(event),
             path_matches: path_matches(event.uri().path(), route),
+            method: event.method().as_str().to_string(),
             query: query_pairs(event),
             started: Instant::now(),
             market: OnceLock::new(),
             upstream: Mutex::new(None),
+            incomplete: AtomicBool::new(false),
         }
     }
 
@@ -58,12 +65,19 @@ impl Call {
         *upstream = Some(upstream.map_or(report, |earlier| earlier.and(report)));
     }
 
+    /// The answer lacks something a retry may bring (e.g. a coin failed for a transient reason):
+    /// it is sent `Cache-Control: no-store`, so nobody keeps it as if it were complete.
+    pub fn mark_incomplete(&self) {
+        self.incomplete.store(true, Ordering::Relaxed);
+    }
+
     pub fn request_id(&self) -> &str {
         &self.request_id
     }
 
-    /// The route check, then the query rules (accepted names, no repeats, no empty values),
-    /// then the endpoint's own parsing. Nothing reaches the upstream before this succeeds.
+    /// The route check, the method (GET only: API Gateway routes nothing else to us, but a local
+    /// or direct invocation may), then the query rules (accepted names, no repeats, no empty
+    /// values), then the endpoint's own parsing. Nothing reaches the upstream before this succeeds.
     pub fn params<T>(
         &self,
         accepted: &[&'static str],
@@ -71,6 +85,11 @@ impl Call {
     ) -> Result<T, ApiError> {
         if !self.path_matches {
             return Err(ApiError::NotFound);
+        }
+        if self.method != "GET" {
+            return Err(ApiError::MethodNotAllowed {
+                method: printable(&self.method, 16),
+            });
         }
         let query = Query::new(
             self.query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
@@ -84,6 +103,16 @@ impl Call {
         &self,
         result: Result<T, ApiError>,
         message: &str,
+    ) -> Response<Body> {
+        self.respond_at(result, message, now_ms())
+    }
+
+    /// [`Call::respond`] at the clock `now_ms` (which decides the Cache-Control max-age).
+    pub fn respond_at<T: Serialize>(
+        &self,
+        result: Result<T, ApiError>,
+        message: &str,
+        now_ms: i64,
     ) -> Response<Body> {
         let elapsed_us = self.started.elapsed().as_micros() as u64;
         let (symbol, period) = match self.market.get() {
@@ -111,7 +140,7 @@ impl Call {
                 if response.status() == 200 {
                     response
                         .headers_mut()
-                        .insert(CACHE_CONTROL, self.cache_control());
+                        .insert(CACHE_CONTROL, self.cache_control(now_ms));
                 }
                 response
             }
@@ -137,10 +166,14 @@ impl Call {
 
 impl Call {
     /// Until the next bucket of the answer's period can appear upstream (nothing can change
-    /// before); answers without a period (meta) change at most with the configuration.
-    fn cache_control(&self) -> HeaderValue {
+    /// before); answers without a period (meta) change at most with the configuration; an
+    /// incomplete answer is not to be kept at all.
+    fn cache_control(&self, now_ms: i64) -> HeaderValue {
+        if self.incomplete.load(Ordering::Relaxed) {
+            return HeaderValue::from_static("no-store");
+        }
         let value = match self.market.get() {
-            Some((_, period)) => cache_control(*period, now_ms()),
+            Some((_, period)) => cache_control(*period, now_ms),
             None => format!("public, max-age={MAX_AGE_CAP_SECS}"),
         };
         HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("no-cache"))
@@ -209,6 +242,73 @@ mod tests {
         assert!(!path_matches("/xv1/meta", "/v1/meta"));
         assert!(!path_matches("/v2/meta", "/v1/meta"));
         assert!(!path_matches("/", "/v1/meta"));
+    }
+
+    fn event(method: &str, path: &str) -> Request {
+        let mut e: serde_json::Value =
+            serde_json::from_str(include_str!("../../../events/v2/meta.json")).unwrap();
+        e["rawPath"] = path.into();
+        e["requestContext"]["http"]["method"] = method.into();
+        e["requestContext"]["http"]["path"] = path.into();
+        lambda_http::request::from_str(&e.to_string()).unwrap()
+    }
+
+    fn max_age(response: &Response<Body>) -> &str {
+        response.headers()[CACHE_CONTROL].to_str().unwrap()
+    }
+
+    /// 2026-08-02 00:00:00 UTC.
+    const DAY: i64 = 1_785_628_800_000;
+    const MIN: i64 = 60_000;
+
+    #[test]
+    fn every_answer_is_cached_for_its_own_period_at_a_bucket_edge() {
+        let answer = |period, now| {
+            let call = Call::new(&event("GET", "/v1/signal"), "/v1/signal");
+            call.record_market(None, period);
+            call.respond_at(Ok("x"), "ok", now)
+        };
+        // 12:54:00: the next 5m bucket appears at 12:55:05, the next 1h one at 13:00:05.
+        let t = DAY + 12 * 60 * MIN + 54 * MIN;
+        assert_eq!(max_age(&answer(Period::M5, t)), "public, max-age=65");
+        assert_eq!(max_age(&answer(Period::H1, t)), "public, max-age=300");
+        // 23:59:00: the next 1h and 1d buckets both appear at 00:00:05; 22:59:00: only 1h's.
+        let t = DAY + 23 * 60 * MIN + 59 * MIN;
+        assert_eq!(max_age(&answer(Period::D1, t)), "public, max-age=65");
+        let t = DAY + 22 * 60 * MIN + 59 * MIN;
+        assert_eq!(max_age(&answer(Period::H1, t)), "public, max-age=65");
+        assert_eq!(max_age(&answer(Period::D1, t)), "public, max-age=300");
+    }
+
+    #[test]
+    fn an_incomplete_answer_is_not_stored() {
+        let call = Call::new(&event("GET", "/v1/screener"), "/v1/screener");
+        call.record_market(None, Period::M5);
+        call.mark_incomplete();
+        let r = call.respond_at(Ok("x"), "ok", DAY + 54 * MIN);
+        assert_eq!((r.status().as_u16(), max_age(&r)), (200, "no-store"));
+    }
+
+    #[test]
+    fn a_method_other_than_get_is_405_in_the_envelope() {
+        for method in ["POST", "PUT", "DELETE", "PATCH", "HEAD"] {
+            let call = Call::new(&event(method, "/v1/meta"), "/v1/meta");
+            let e = call.params(&[], |_| Ok(())).unwrap_err();
+            assert_eq!(
+                (e.status(), e.code()),
+                (405, "method_not_allowed"),
+                "{method}"
+            );
+            let r = call.respond::<()>(Err(e), "ok");
+            assert_eq!(r.headers()["allow"], "GET");
+        }
+        let call = Call::new(&event("GET", "/v1/meta"), "/v1/meta");
+        assert!(call.params(&[], |_| Ok(())).is_ok());
+        let call = Call::new(&event("POST", "/v1/nope"), "/v1/meta");
+        assert_eq!(
+            call.params(&[], |_| Ok(())).unwrap_err().code(),
+            "not_found"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The response envelope: the one place that turns data or an `ApiError` into an HTTP answer.
 
-use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
+use lambda_http::http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
@@ -80,6 +80,9 @@ pub fn failure(error: &ApiError, request_id: &str) -> Response<Body> {
     headers.insert(CACHE_CONTROL, "no-store".parse().expect("static header"));
     if let Some(secs) = error.retry_after_secs() {
         headers.insert(RETRY_AFTER, secs.into());
+    }
+    if matches!(error, ApiError::MethodNotAllowed { .. }) {
+        headers.insert(ALLOW, "GET".parse().expect("static header"));
     }
     response
 }

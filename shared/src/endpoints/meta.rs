@@ -20,7 +20,10 @@ pub struct MetaData {
     pub source: &'static str,
     pub note: String,
     pub periods: Vec<&'static str>,
-    pub endpoints: Vec<Endpoint>,
+    /// As the original service: `{"GET /v1/meta": "This document.", …}`.
+    pub endpoints: Endpoints,
+    /// The same routes with their method and path apart, in order.
+    pub routes: Vec<Endpoint>,
     pub defaults: Defaults,
     pub limits: Limits,
     pub signal_threshold_pp: Pct,
@@ -32,6 +35,20 @@ pub struct Endpoint {
     pub path: &'static str,
     pub method: &'static str,
     pub description: &'static str,
+}
+
+/// Every route, serialised as an object keyed `"GET /v1/<route>"` whose values are one line each.
+pub struct Endpoints(&'static [Endpoint]);
+
+impl Serialize for Endpoints {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for e in self.0 {
+            map.serialize_entry(&format!("{} {}", e.method, e.path), e.description)?;
+        }
+        map.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -53,6 +70,7 @@ pub struct CohortInfo {
     pub cohort: Cohort,
     pub label: &'static str,
     pub is_smart_money: bool,
+    pub used_for_gap: bool,
     pub description: &'static str,
 }
 
@@ -75,7 +93,7 @@ const ENDPOINTS: [Endpoint; 6] = [
     Endpoint {
         path: ROUTE,
         method: "GET",
-        description: "What the service is and what it accepts.",
+        description: "This document.",
     },
     Endpoint {
         path: super::signal::ROUTE,
@@ -97,7 +115,8 @@ pub fn answer(config: &Config) -> MetaData {
         source: binance::configured_source(config.base_url(Venue::Binance)),
         note: divergence_note(config.threshold),
         periods: Period::ALL.iter().map(|p| p.as_str()).collect(),
-        endpoints: ENDPOINTS.into(),
+        endpoints: Endpoints(&ENDPOINTS),
+        routes: ENDPOINTS.into(),
         defaults: Defaults {
             period: Period::DEFAULT.as_str(),
             history_limit: Limit::DEFAULT.get(),
@@ -115,8 +134,30 @@ pub fn answer(config: &Config) -> MetaData {
                 cohort: c,
                 label: c.label(),
                 is_smart_money: c.is_smart_money(),
+                used_for_gap: c.used_for_gap(),
                 description: c.description(),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_is_an_object_keyed_by_method_and_route_with_one_line_each() {
+        let v = serde_json::to_value(answer(&Config::default())).unwrap();
+        let endpoints = v["endpoints"].as_object().unwrap();
+        assert_eq!(endpoints.len(), crate::endpoints::ROUTES.len());
+        assert_eq!(endpoints["GET /v1/meta"], "This document.");
+        for route in crate::endpoints::ROUTES {
+            let line = endpoints[&format!("GET {route}")].as_str().unwrap();
+            assert!(
+                !line.is_empty() && !line.contains('\n'),
+                "{route}: {line:?}"
+            );
+        }
+        assert_eq!(v["routes"][0]["path"], "/v1/positioning");
     }
 }

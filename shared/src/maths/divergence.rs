@@ -14,6 +14,9 @@ pub struct CohortReading {
     pub long_account_pct: Pct,
     pub long_short_ratio: Option<Ratio>,
     pub short_account_pct: Pct,
+    /// Whether `long_pct_gap` is computed from this cohort (retail_crowd and
+    /// top_traders_by_position).
+    pub used_for_gap: bool,
 }
 
 impl CohortReading {
@@ -26,6 +29,7 @@ impl CohortReading {
             long_account_pct: r.long_share.to_percent(),
             long_short_ratio: r.long_short_ratio.map(|d| d.to_ratio()),
             short_account_pct: r.short_share.to_percent(),
+            used_for_gap: cohort.used_for_gap(),
         }
     }
 }
@@ -239,7 +243,7 @@ mod tests {
         );
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
-            r#"{"label":"Top traders by position (smart money)","cohort":"top_traders_by_position","timestamp":7,"is_smart_money":true,"long_account_pct":55.54,"long_short_ratio":1.2492,"short_account_pct":44.46}"#
+            r#"{"label":"Top traders (by position size)","cohort":"top_traders_by_position","timestamp":7,"is_smart_money":true,"long_account_pct":55.54,"long_short_ratio":1.2492,"short_account_pct":44.46,"used_for_gap":true}"#
         );
     }
 }

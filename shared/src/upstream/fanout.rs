@@ -97,7 +97,7 @@ async fn fetch_one(
                 "upstream request budget spent; coin not fetched"
             );
             return outcome(
-                Err(ApiError::UpstreamRateLimited { retry_after_secs }),
+                Err(ApiError::UpstreamBudgetExhausted { retry_after_secs }),
                 UpstreamReport::REFUSED,
                 false,
             );

@@ -63,7 +63,7 @@ impl UpstreamReport {
     pub const REFUSED: UpstreamReport = UpstreamReport {
         elapsed_ms: 0,
         requests: 0,
-        outcome: "upstream_rate_limited",
+        outcome: "upstream_budget_exhausted",
     };
 
     /// Two fetches' costs as one (they ran side by side): the requests add up, the slower one's

@@ -160,14 +160,23 @@ pub fn answer(
     })
 }
 
-/// unknown to Binance, 404 naming them.
+/// A coin's fetch failed for a reason a retry may mend (anything but "unknown symbol"): an answer
+/// listing it must not be cached as if complete.
+pub fn failed_for_now<T>(result: &Result<T, ApiError>) -> bool {
+    matches!(result, Err(e) if !matches!(e, ApiError::UnknownSymbol { .. }))
+}
+
+/// When no coin succeeded, the one error that says most: a rate limit or a spent request budget
+/// (503 with the longest Retry-After) first, then a timeout, then any other upstream failure; only
+/// when every coin is unknown to Binance, 404 naming them.
 pub fn most_telling(errors: &[(Symbol, ApiError)]) -> ApiError {
-    let retry = errors
+    // A rate limit or a spent budget (503): the one that says to wait longest.
+    let wait = errors
         .iter()
-        .filter_map(|(_, e)| e.retry_after_secs())
-        .max();
-    if let Some(retry_after_secs) = retry {
-        return ApiError::UpstreamRateLimited { retry_after_secs };
+        .filter_map(|(_, e)| e.retry_after_secs().map(|secs| (secs, e)))
+        .max_by_key(|(secs, _)| *secs);
+    if let Some((_, e)) = wait {
+        return e.clone();
     }
     if errors.iter().any(|(_, e)| *e == ApiError::UpstreamTimeout) {
         return ApiError::UpstreamTimeout;
@@ -401,6 +410,18 @@ mod tests {
             limited(30),
         ]);
         assert_eq!((e.status(), e.retry_after_secs()), (503, Some(30)));
+        assert_eq!(e.code(), "upstream_rate_limited");
+        let spent = (
+            sym("ETH"),
+            ApiError::UpstreamBudgetExhausted {
+                retry_after_secs: 90,
+            },
+        );
+        let e = most_telling(&[limited(30), spent.clone(), unknown("NOPE")]);
+        assert_eq!(
+            (e.code(), e.retry_after_secs()),
+            ("upstream_budget_exhausted", Some(90))
+        );
         let many: Vec<_> = (0..8).map(|i| unknown(&format!("N{i}"))).collect();
         assert!(most_telling(&many).to_string().contains("and 3 more"));
     }

@@ -5,9 +5,9 @@
 //!
 //! - **429 (rate limit) and 418 (IP ban)**: quiet for Binance's Retry-After, or
 //!   [`DEFAULT_RETRY_AFTER_429_SECS`] / [`DEFAULT_RETRY_AFTER_418_SECS`] when it sent none.
-//! - **451 (restricted location) and 403 (web firewall)**: `502 upstream_error` with a message
-//!   saying Binance refuses this deployment's location, and an error log telling the operator to
-//!   deploy in a region Binance serves. Not retried.
+//! - **451 (restricted location) and 403 (web firewall, or a location block)**: `502
+//!   upstream_error` telling the caller Binance refused the request; the operator's hint (deploy
+//!   in a region Binance serves) goes to the error log only. Not retried.
 //! - **Bodies**: anything but the expected JSON array (HTML, truncated, an object, missing keys,
 //!   non-numeric or non-finite numbers) is `502 upstream_error`, never a panic. Odd but
 //!   legitimate values are served: a zero short share gives a `null` ratio; rows are sorted and
@@ -232,7 +232,7 @@ impl Binance<'_> {
                     "Binance refuses this deployment's location or IP; deploy in a region it serves (ap-northeast-1)"
                 );
                 Attempt::Done(Err(ApiError::upstream(format!(
-                    "Binance refused this service's location (HTTP {}); the operator must deploy in a region Binance serves",
+                    "Binance refused the request (HTTP {}); try again later",
                     status.as_u16()
                 ))))
             }
