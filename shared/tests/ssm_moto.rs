@@ -193,3 +193,93 @@ async fn when_ssm_hangs_the_wait_is_bounded_by_the_timeout() {
     );
     drop(listener);
 }
+
+#[tokio::test]
+async fn secure_string_parameters_are_read_decrypted() {
+    let Some(moto) = moto() else { return };
+    let ssm = client(&moto.endpoint);
+    ssm.put_parameter()
+        .name("/smartmoney-api/secure/divergence_threshold_pp")
+        .value("6.5")
+        .r#type(ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+    let source = SsmSource::new(ssm, "/smartmoney-api/secure");
+    let settings = Settings::with_source(env_config(), Some(source), HOUR).await;
+    assert_eq!(settings.current().await.threshold, Pct::from_units(650));
+}
+
+/// The functions build their SSM client from the environment (`CONFIG_SSM_PATH` and the AWS SDK's
+/// own variables); without `CONFIG_SSM_PATH` there is no SSM work at all. One test, because it
+/// sets this process's environment (nextest runs each test in its own process).
+#[tokio::test]
+async fn from_env_reads_the_path_and_the_sdk_settings_and_without_a_path_reads_nothing() {
+    let Some(moto) = moto() else { return };
+    put(
+        &client(&moto.endpoint),
+        "/smartmoney-api/envtest/divergence_threshold_pp",
+        "5.25",
+    )
+    .await;
+    std::env::remove_var("CONFIG_SSM_PATH");
+    assert!(SsmSource::from_env().await.is_none());
+    std::env::set_var("CONFIG_SSM_PATH", "  ");
+    assert!(SsmSource::from_env().await.is_none(), "blank is unset");
+    for (name, value) in [
+        ("CONFIG_SSM_PATH", "/smartmoney-api/envtest/"),
+        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ("AWS_REGION", "ap-northeast-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ] {
+        std::env::set_var(name, value);
+    }
+    let source = SsmSource::from_env().await.expect("CONFIG_SSM_PATH is set");
+    let config = source.overlay(&env_config()).await.expect("moto answers");
+    assert_eq!(config.threshold, Pct::from_units(525));
+}
+
+#[tokio::test]
+async fn a_failing_ssm_is_asked_once_per_interval_not_once_per_request() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    // Accepts each connection and closes it at once: every SSM read fails fast.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    let every = Duration::from_millis(400);
+    let settings = Settings::with_source(
+        env_config(),
+        Some(SsmSource::new(client(&endpoint), "/smartmoney-api/prod")),
+        every,
+    )
+    .await;
+    let at_start = accepted.load(Ordering::SeqCst);
+    assert!(at_start >= 1, "read once at cold start");
+    for _ in 0..20 {
+        assert_eq!(*settings.current().await, env_config());
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        at_start,
+        "no new read within the interval"
+    );
+    tokio::time::sleep(every + Duration::from_millis(50)).await;
+    for _ in 0..20 {
+        assert_eq!(*settings.current().await, env_config());
+    }
+    let after = accepted.load(Ordering::SeqCst);
+    assert!(
+        after > at_start && after <= 2 * at_start,
+        "one more read (as many connections as one read takes): {at_start} then {after}"
+    );
+}

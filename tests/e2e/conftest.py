@@ -40,6 +40,20 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(line)
 
 
+LOG = ROOT / "target" / "e2e-cargo-lambda-watch.log"
+
+
+def read_log_until(done, timeout_s: float = 10.0) -> str:
+    """The functions' log (through cargo lambda watch) once `done(log)` holds, polled until
+    `timeout_s`: a log line reaches the file some time after the answer reaches the client."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        log = LOG.read_text(errors="replace") if LOG.exists() else ""
+        if done(log) or time.monotonic() > deadline:
+            return log
+        time.sleep(0.05)
+
+
 class StandIn:
     def __init__(self, base_url: str, proc=None, argv=None):
         self.base_url = base_url

@@ -295,6 +295,21 @@ mod tests {
             ])
         );
         assert_eq!(d["unknown_pinned"], serde_json::json!(["PEPEUSDT"]));
+        // After the pins, the rest by |gap|: the first of the unpinned coins ranked alone.
+        let (_, rest, _) = call(
+            &deps,
+            &warm,
+            event(
+                V2,
+                &[
+                    ("coins", "BNB,XRP,DOGE,AVAX,LINK"),
+                    ("period", "1h"),
+                    ("sort_by", "abs_gap"),
+                ],
+            ),
+        )
+        .await;
+        let largest_unpinned = symbols(&rest["data"])[0].clone();
         assert_eq!(
             symbols(d),
             [
@@ -303,7 +318,7 @@ mod tests {
                 "SOLUSDT",
                 "1000PEPEUSDT",
                 "ADAUSDT",
-                symbols(d)[5].as_str()
+                largest_unpinned.as_str()
             ]
         );
         assert_eq!(
@@ -333,10 +348,30 @@ mod tests {
             ),
         )
         .await;
-        for row in filtered["data"]["rows"].as_array().unwrap() {
-            assert_eq!(row["signal"], "neutral");
-            assert!(row["long_pct_gap"].as_f64().unwrap().abs() >= 0.01);
-        }
+        let (_, every, _) = call(
+            &deps,
+            &warm,
+            event(V2, &[("coins", KNOWN), ("period", "1h")]),
+        )
+        .await;
+        let expected: Vec<String> = every["data"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| {
+                r["signal"] == "neutral" && r["long_pct_gap"].as_f64().unwrap().abs() >= 0.01
+            })
+            .map(|r| r["symbol"].as_str().unwrap().to_string())
+            .collect();
+        let mut got = symbols(&filtered["data"]);
+        got.sort();
+        let mut expected_sorted = expected.clone();
+        expected_sorted.sort();
+        assert!(
+            !expected.is_empty() && expected.len() < 10,
+            "the filter must keep some rows and drop some: {expected:?}"
+        );
+        assert_eq!(got, expected_sorted);
     }
 
     #[tokio::test]

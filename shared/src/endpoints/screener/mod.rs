@@ -288,6 +288,40 @@ mod tests {
     }
 
     #[test]
+    fn smart_money_and_retail_long_pct_sort_by_their_own_column() {
+        // (coin, gap, retail long %); smart money = retail + gap. The three orders all differ:
+        // smart money XRP 70, ADA 60, LINK 55; retail ADA 70, LINK 55, XRP 40;
+        // gap XRP +30, LINK 0, ADA −10.
+        let rows = || {
+            [("XRP", 3000, 4000), ("ADA", -1000, 7000), ("LINK", 0, 5500)]
+                .map(|(c, gap, retail)| Row {
+                    retail_long_pct: Fixed(retail),
+                    smart_money_long_pct: Fixed(retail + gap),
+                    ..r(c, gap)
+                })
+                .to_vec()
+        };
+        let order = |pairs: &[(&str, &str)]| {
+            let (out, _) = rank(rows(), &ranking(pairs).unwrap());
+            symbols(&out).join(",")
+        };
+        assert_eq!(
+            order(&[("sort_by", "smart_money_long_pct")]),
+            "XRP,ADA,LINK"
+        );
+        assert_eq!(
+            order(&[("sort_by", "smart_money_long_pct"), ("sort_order", "asc")]),
+            "LINK,ADA,XRP"
+        );
+        assert_eq!(order(&[("sort_by", "retail_long_pct")]), "ADA,LINK,XRP");
+        assert_eq!(
+            order(&[("sort_by", "retail_long_pct"), ("sort_order", "asc")]),
+            "XRP,LINK,ADA"
+        );
+        assert_eq!(order(&[]), "XRP,LINK,ADA");
+    }
+
+    #[test]
     fn filters_apply_before_pinning_and_limit_after_ordering() {
         let s = ranking(&[
             ("signal", "crowd_over_long,crowd_over_short"),
