@@ -17,14 +17,17 @@ use lambda_http::{Body, Request, Response};
 use shared::domain::{CohortSeries, Period, Symbol};
 use shared::edge::{envelope, Call};
 use shared::endpoints::history::{HistoryParams, Limit};
-use shared::endpoints::{history, positioning, Market};
+use shared::endpoints::{history, positioning, Market, Provenance};
 use shared::upstream::binance::parse_series;
 use shared::Config;
 
 const SYMBOL: &str = "BTCUSDT";
 const PERIOD: Period = Period::H1;
 const HISTORY_LIMIT: u16 = 500;
-const SOURCE: &str = "local_standin";
+const SOURCE: Provenance = Provenance {
+    source: "local_standin",
+    from_memo: false,
+};
 
 /// One cohort's body as the stand-in renders it: the newest `rows` buckets, oldest first.
 fn body(cohort: standin::Cohort, rows: u16) -> Vec<u8> {

@@ -118,7 +118,7 @@ def api(standin):
             "--env-var", "RUST_LOG=info",
             # The suite calls the screener far more often than one real instance may: lift its
             # per-instance upstream budget here (the budget itself is tested in the handler tests).
-            "--env-var", "SCREENER_UPSTREAM_BUDGET=1000000",
+            "--env-var", "BINANCE_REQUEST_BUDGET=1000000",
         ],
         cwd=ROOT,
         stdout=log,

@@ -118,10 +118,13 @@ def test_an_unknown_symbol_is_a_404(api, schemas):
     check_schema(schemas, "/v1/divergence", r)
 
 
+# The functions remember successful upstream answers (the memo): tests that change what the
+# stand-in answers ask about a market (coin, period) no other test of the same function asks about.
+
 def test_cohorts_publishing_different_newest_buckets_give_the_divergence_at_the_common_bucket(api, standin):
     standin.switches(lagging_cohort="top_traders_by_position")
     try:
-        p = get(api, "/v1/positioning", coin="BTC", period="1h").json()["data"]
+        p = get(api, "/v1/positioning", coin="AVAX", period="1h").json()["data"]
     finally:
         standin.reset()
     assert p["cohorts"][0]["timestamp"] == NEWEST_1H
@@ -132,7 +135,7 @@ def test_cohorts_publishing_different_newest_buckets_give_the_divergence_at_the_
 def test_upstream_rate_limit_is_a_503_with_retry_after(api, standin, schemas):
     standin.fault(kind="rate_limited", retry_after_s=1)
     try:
-        r = get(api, "/v1/divergence", coin="BTC", period="1h")
+        r = get(api, "/v1/divergence", coin="LINK", period="2h")
     finally:
         standin.reset()
         # After a 429 the instance stays quiet until Retry-After has passed: let it pass, so
@@ -147,7 +150,7 @@ def test_upstream_rate_limit_is_a_503_with_retry_after(api, standin, schemas):
 def test_upstream_html_is_a_502(api, standin, schemas):
     standin.fault(kind="html")
     try:
-        r = get(api, "/v1/history", coin="BTC", period="1h")
+        r = get(api, "/v1/history", coin="ADA", period="30m")
     finally:
         standin.reset()
     assert r.status_code == 502

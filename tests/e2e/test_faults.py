@@ -3,8 +3,11 @@ answered by the real functions through `cargo lambda watch`: status, `error.code
 
 Time bounds are upper bounds, and only where they prove the policy (no retry, the budget holds).
 Each function is its own process with its own memory: the rate-limit tests use /v1/history and
-wait out their (short) Retry-After, so no later test inherits a quiet instance.
+wait out their (short) Retry-After, so no later test inherits a quiet instance. Each test asks
+about a market (coin, period) no earlier test asked about, so that the functions' memo of
+upstream answers (which only keeps successes) never answers instead of the injected fault.
 """
+import itertools
 import re
 import time
 
@@ -14,7 +17,6 @@ import requests
 from .conftest import DEMO_NOW_MS, FIGURES, HOUR_MS
 from .test_api import check_schema
 
-NEWEST_1H = DEMO_NOW_MS - DEMO_NOW_MS % HOUR_MS
 BUDGET_S = 6.0  # shared::binance::policy::BUDGET
 MAX_ATTEMPTS = 3  # 1 + policy::MAX_RETRIES
 COHORT_PATHS = {
@@ -23,6 +25,27 @@ COHORT_PATHS = {
     "top_traders_by_position": "/futures/data/topLongShortPositionRatio",
 }
 HANDLED: list[str] = []
+PERIOD_MS = {"5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": HOUR_MS, "2h": 2 * HOUR_MS,
+             "4h": 4 * HOUR_MS, "6h": 6 * HOUR_MS, "12h": 12 * HOUR_MS, "1d": 24 * HOUR_MS}
+# The coins the stand-in knows, at every period, the ones other test modules use least first: a
+# market no function has remembered, per test.
+MARKETS = itertools.product(
+    ["6h", "12h", "2h", "15m", "30m", "4h", "1d", "1h", "5m"],
+    ["BNB", "DOGE", "ADA", "AVAX", "LINK", "1000PEPE", "XRP", "SOL", "ETH", "BTC"],
+)
+MARKET = {}
+
+
+@pytest.fixture(autouse=True)
+def fresh_market():
+    period, coin = next(MARKETS)
+    MARKET.update(coin=coin, period=period)
+    yield
+
+
+def newest_bucket() -> int:
+    p = PERIOD_MS[MARKET["period"]]
+    return DEMO_NOW_MS - DEMO_NOW_MS % p
 
 
 @pytest.fixture(autouse=True)
@@ -39,8 +62,8 @@ def figures():
 
 
 def call(api, route="/v1/positioning", **params):
-    params.setdefault("coin", "BTC")
-    params.setdefault("period", "1h")
+    params.setdefault("coin", MARKET["coin"])
+    params.setdefault("period", MARKET["period"])
     started = time.monotonic()
     r = requests.get(f"{api}{route}", params=params, timeout=60)
     return r, time.monotonic() - started
@@ -215,12 +238,14 @@ def test_a_zero_short_share_is_served_with_null_ratios(api, standin, schemas):
 def test_duplicate_and_unsorted_timestamps_are_sorted_and_deduplicated(api, standin, schemas):
     healthy = call(api, "/v1/history", limit="24")[0].json()["data"]["points"]
     standin.fault(kind="duplicate_unsorted")
-    r, _ = call(api, "/v1/history", limit="24")
+    # One row more than the memo holds: asked of the (faulty) upstream again.
+    r, _ = call(api, "/v1/history", limit="25")
     assert r.status_code == 200, r.text
+    assert r.json()["data"]["from_memo"] is False
     points = r.json()["data"]["points"]
     ts = [p["timestamp"] for p in points]
-    assert ts == sorted(set(ts)) and len(ts) == 24
-    assert points == healthy
+    assert ts == sorted(set(ts)) and len(ts) == 25
+    assert points[1:] == healthy
     HANDLED.append("duplicate unsorted")
 
 
@@ -229,9 +254,10 @@ def test_cohorts_with_different_newest_buckets_use_the_common_bucket(api, standi
     r, _ = call(api)
     assert r.status_code == 200, r.text
     d = r.json()["data"]
-    assert d["cohorts"][0]["timestamp"] == NEWEST_1H
-    assert d["cohorts"][2]["timestamp"] == NEWEST_1H - HOUR_MS
-    assert d["divergence"]["timestamp"] == NEWEST_1H - HOUR_MS
+    newest, period_ms = newest_bucket(), PERIOD_MS[MARKET["period"]]
+    assert d["cohorts"][0]["timestamp"] == newest
+    assert d["cohorts"][2]["timestamp"] == newest - period_ms
+    assert d["divergence"]["timestamp"] == newest - period_ms
     HANDLED.append("different newest buckets")
 
 

@@ -2,11 +2,13 @@
 failing, the memo and the latency of 20 coins at 50 ms per upstream answer.
 
 The screener process keeps its memo for the whole session, so the memo test starts with
-`refresh=true` (which always asks upstream and fills the memo), whatever earlier tests asked.
+`refresh=true` from a key no other test uses (which asks upstream and fills the memo), whatever
+earlier tests asked.
 """
 import time
 
 import pytest
+import requests
 
 from .conftest import DEMO_NOW_MS, FIGURES, HOUR_MS
 from .test_api import check_schema, get
@@ -17,24 +19,34 @@ LATENCY_MS = 50
 
 def test_20_coins_at_50_ms_take_a_few_round_trips_and_the_memo_saves_every_repeat(api, standin, schemas):
     standin.switches(latency_ms=LATENCY_MS)
+    asks = [
+        ("cold", {"refresh": "true"}, "key-a"),
+        ("repeat", {}, "key-a"),
+        ("refresh again", {"refresh": "true"}, "key-a"),
+        ("refresh", {"refresh": "true"}, "key-b"),
+    ]
     try:
         timings = {}
-        for label, params in [("cold", {"refresh": "true"}), ("repeat", {}), ("refresh", {"refresh": "true"})]:
+        for label, params, key in asks:
             started = time.perf_counter()
-            r = get(api, "/v1/screener", period="2h", **params)
+            r = requests.get(f"{api}/v1/screener", params={"period": "2h", **params},
+                             headers={"x-api-key": key}, timeout=60)
             timings[label] = (time.perf_counter() - started, r)
     finally:
         standin.reset()
-    (cold_s, cold), (repeat_s, repeat), (refresh_s, refresh) = timings["cold"], timings["repeat"], timings["refresh"]
-    for r in (cold, repeat, refresh):
+    for _, r in timings.values():
         assert r.status_code == 200, r.text
         check_schema(schemas, "/v1/screener", r)
+    (cold_s, cold), (repeat_s, repeat), (refresh_s, refresh) = (timings[k] for k in ("cold", "repeat", "refresh"))
     c, m, f = cold.json()["data"], repeat.json()["data"], refresh.json()["data"]
+    again = timings["refresh again"][1].json()["data"]
     assert c["counts"]["requested"] == 20 and c["universe"] == "default"
-    assert (c["upstream_calls"], c["memo_hits"]) == (60, 0)
-    assert (m["upstream_calls"], m["memo_hits"]) == (0, 20)
-    assert (f["upstream_calls"], f["memo_hits"]) == (60, 0)
-    assert m["rows"] == c["rows"] and f["rows"] == c["rows"]
+    assert (c["upstream_calls"], c["memo_hits"], c["refresh"]) == (60, 0, "honoured")
+    assert (m["upstream_calls"], m["memo_hits"], m["refresh"]) == (0, 20, "not_asked")
+    # One refresh per bucket per API key: the same key again gets the memo, another key does not.
+    assert (again["upstream_calls"], again["memo_hits"], again["refresh"]) == (0, 20, "declined_once_per_bucket")
+    assert (f["upstream_calls"], f["memo_hits"], f["refresh"]) == (60, 0, "honoured")
+    assert m["rows"] == c["rows"] and f["rows"] == c["rows"] and again["rows"] == c["rows"]
     # ceil(20 / 8) = 3 round trips of 50 ms; one coin after another would be 20 x 50 ms = 1 s.
     assert cold_s < 8 * LATENCY_MS / 1000, cold_s
     assert refresh_s < 8 * LATENCY_MS / 1000, refresh_s

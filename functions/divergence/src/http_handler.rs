@@ -3,7 +3,6 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::edge::Call;
 use shared::endpoints::divergence;
-use shared::upstream::PositioningSource;
 use shared::Deps;
 
 pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
@@ -12,11 +11,19 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
         let market = call.params(divergence::PARAMS, divergence::params)?;
         call.record_market(Some(&market.symbol), market.period);
         let (config, binance) = deps.binance().await;
-        let fetched = binance
-            .fetch(&market.symbol, market.period, divergence::ROWS)
+        let fetched = (deps.warm)
+            .fetch(
+                &binance,
+                &market.symbol,
+                market.period,
+                divergence::ROWS,
+                false,
+            )
             .await;
         call.record_upstream(fetched.report);
-        divergence::answer(&config, binance.source(), &fetched.result?, &market)
+        let provenance = fetched.provenance(&binance);
+        let series = fetched.result?;
+        divergence::answer(&config, provenance, &series, &market)
     }
     .await;
     Ok(call.respond(result, divergence::MESSAGE))
@@ -108,8 +115,17 @@ mod tests {
     async fn when_the_v2_event_asks_for_eth_1h_should_answer_the_same() {
         let (_standin, deps) = setup(demo()).await;
         let (status, v2) = call(&deps, include_str!("../../../events/v2/divergence.json")).await;
-        let (_, v1) = call(&deps, include_str!("../../../events/divergence.json")).await;
+        let (_, mut v1) = call(&deps, include_str!("../../../events/divergence.json")).await;
         assert_eq!(status, 200);
+        // The repeat within the bucket is answered from the memo, and says so.
+        assert_eq!(
+            (
+                v2["data"]["from_memo"].as_bool(),
+                v1["data"]["from_memo"].as_bool()
+            ),
+            (Some(false), Some(true))
+        );
+        v1["data"]["from_memo"] = false.into();
         assert_eq!(v2["data"], v1["data"]);
     }
 

@@ -7,7 +7,7 @@ use lambda_http::{run, service_fn, tracing, Error};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let deps = shared::Deps::load().await?;
+    let deps = shared::Deps::load(shared::endpoints::divergence::ROUTE).await?;
     run(service_fn(|event| {
         http_handler::function_handler(&deps, event)
     }))

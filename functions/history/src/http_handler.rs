@@ -4,7 +4,6 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::edge::Call;
 use shared::endpoints::history;
-use shared::upstream::PositioningSource;
 use shared::Deps;
 
 pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
@@ -14,11 +13,19 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
         let market = &params.market;
         call.record_market(Some(&market.symbol), market.period);
         let (_, binance) = deps.binance().await;
-        let fetched = binance
-            .fetch(&market.symbol, market.period, params.rows())
+        let fetched = (deps.warm)
+            .fetch(
+                &binance,
+                &market.symbol,
+                market.period,
+                params.rows(),
+                false,
+            )
             .await;
         call.record_upstream(fetched.report);
-        Ok(history::answer(binance.source(), &fetched.result?, &params))
+        let provenance = fetched.provenance(&binance);
+        let series = fetched.result?;
+        Ok(history::answer(provenance, &series, &params))
     }
     .await;
     Ok(call.respond(result, history::MESSAGE))
@@ -68,6 +75,48 @@ mod tests {
         }
         let asked: Vec<String> = standin.requests().iter().map(|r| r.query.clone()).collect();
         assert!(asked.iter().all(|q| q.contains("limit=24")), "{asked:?}");
+    }
+
+    #[tokio::test]
+    async fn a_repeat_needing_no_more_rows_costs_no_upstream_request_and_one_needing_more_does() {
+        use lambda_http::RequestExt;
+        let (standin, deps) = setup(demo()).await;
+        let ask = |limit: &str| {
+            lambda_http::request::from_str(include_str!("../../../events/history.json"))
+                .unwrap()
+                .with_query_string_parameters(std::collections::HashMap::from([
+                    ("coin".to_string(), "ETH".to_string()),
+                    ("period".to_string(), "1h".to_string()),
+                    ("limit".to_string(), limit.to_string()),
+                ]))
+        };
+        let first = function_handler(&deps, ask("24")).await.unwrap();
+        let (_, first) = shared::testing::status_and_body(&first);
+        assert_eq!(
+            (
+                first["data"]["from_memo"].as_bool(),
+                standin.request_count()
+            ),
+            (Some(false), 3)
+        );
+        let fewer = function_handler(&deps, ask("12")).await.unwrap();
+        let (_, fewer) = shared::testing::status_and_body(&fewer);
+        assert_eq!(
+            (
+                fewer["data"]["from_memo"].as_bool(),
+                standin.request_count()
+            ),
+            (Some(true), 3)
+        );
+        // The memo's 12 newest points are the first answer's 12 newest.
+        let points = |v: &Value| v["data"]["points"].as_array().unwrap().clone();
+        assert_eq!(points(&fewer)[..], points(&first)[12..]);
+        let more = function_handler(&deps, ask("48")).await.unwrap();
+        let (_, more) = shared::testing::status_and_body(&more);
+        assert_eq!(
+            (more["data"]["from_memo"].as_bool(), standin.request_count()),
+            (Some(false), 6)
+        );
     }
 
     #[tokio::test]

@@ -3,7 +3,6 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::edge::Call;
 use shared::endpoints::positioning;
-use shared::upstream::PositioningSource;
 use shared::Deps;
 
 pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
@@ -12,11 +11,19 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
         let market = call.params(positioning::PARAMS, positioning::params)?;
         call.record_market(Some(&market.symbol), market.period);
         let (config, binance) = deps.binance().await;
-        let fetched = binance
-            .fetch(&market.symbol, market.period, positioning::ROWS)
+        let fetched = (deps.warm)
+            .fetch(
+                &binance,
+                &market.symbol,
+                market.period,
+                positioning::ROWS,
+                false,
+            )
             .await;
         call.record_upstream(fetched.report);
-        positioning::answer(&config, binance.source(), &fetched.result?, &market)
+        let provenance = fetched.provenance(&binance);
+        let series = fetched.result?;
+        positioning::answer(&config, provenance, &series, &market)
     }
     .await;
     Ok(call.respond(result, positioning::MESSAGE))
@@ -116,6 +123,7 @@ mod tests {
             "symbol",
             "period",
             "source",
+            "from_memo",
             "note",
             "cohorts",
             "divergence",
@@ -125,7 +133,12 @@ mod tests {
             order.windows(2).all(|w| w[0] < w[1]),
             "fields out of contract order: {raw}"
         );
-        assert_eq!(standin.request_count(), 6, "three requests per call");
+        assert_eq!(
+            standin.request_count(),
+            3,
+            "three requests for the first call; the repeat within the bucket is the memo's"
+        );
+        assert!(raw.contains(r#""from_memo":true"#), "{raw}");
     }
 
     #[tokio::test]

@@ -2,38 +2,44 @@
 //! limits. See `shared::endpoints::screener`.
 
 use lambda_http::{Body, Error, Request, Response};
-use shared::edge::Call;
-use shared::endpoints::screener;
-use shared::upstream::fanout::{self, Warm};
-use shared::upstream::{PositioningSource, UpstreamReport};
+use shared::domain::clock::now_ms;
+use shared::edge::{call, Call};
+use shared::endpoints::screener::{self, Refresh};
+use shared::upstream::{fanout, PositioningSource, UpstreamReport};
 use shared::Deps;
 
-pub async fn function_handler(
-    deps: &Deps,
-    warm: &Warm,
-    event: Request,
-) -> Result<Response<Body>, Error> {
+pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
     let call = Call::new(&event, screener::ROUTE);
     let result = async {
         let screen = call.params(screener::PARAMS, screener::Screen::from_query)?;
         call.record_market(None, screen.period);
         let (config, binance) = deps.binance().await;
+        let refresh = match screen.refresh {
+            false => Refresh::NotAsked,
+            true => {
+                let key = deps.warm.refreshes.key_hash(call::api_key(&event));
+                match deps.warm.refreshes.allow(key, screen.period, now_ms()) {
+                    true => Refresh::Honoured,
+                    false => Refresh::DeclinedOncePerBucket,
+                }
+            }
+        };
         let coins = screener::universe(&config, &screen);
         let rows = screen.rows(config.signal_smoothing_hours);
-        let fetched = fanout::fetch_all(
-            &binance,
-            warm,
-            &coins.0,
-            screen.period,
-            rows,
-            screen.refresh,
-        )
-        .await;
-        call.record_upstream(UpstreamReport::total(fetched.iter().map(|f| &f.report)));
-        if fetched.iter().any(|f| screener::failed_for_now(&f.result)) {
+        let fresh = refresh == Refresh::Honoured;
+        let fetched =
+            fanout::fetch_all(&binance, &deps.warm, &coins.0, screen.period, rows, fresh).await;
+        call.record_upstream(UpstreamReport::total(
+            fetched.iter().map(|f| &f.fetched.report),
+        ));
+        if fetched
+            .iter()
+            .any(|f| screener::failed_for_now(&f.fetched.result))
+        {
             call.mark_incomplete();
         }
-        screener::answer(&config, binance.source(), &screen, coins, fetched, rows)
+        let source = binance.source();
+        screener::answer(&config, source, &screen, coins, fetched, rows, refresh)
     }
     .await;
     Ok(call.respond(result, screener::MESSAGE))
@@ -45,8 +51,8 @@ mod tests {
     use serde_json::Value;
     use shared::domain::{Period, Symbol};
     use shared::maths::divergence::Divergence;
-    use shared::upstream::budget::RequestBudget;
     use shared::upstream::fanout;
+    use shared::upstream::warm::Warm;
     use shared::upstream::PositioningSource;
     use standin::{Fault, FaultKind, StandInHandle, Switches};
     use std::time::Instant;
@@ -55,9 +61,8 @@ mod tests {
     const V2: &str = include_str!("../../../events/v2/screener.json");
     const KNOWN: &str = "BTC,ETH,SOL,BNB,XRP,DOGE,ADA,AVAX,LINK,1000PEPE";
 
-    async fn setup(switches: Switches) -> (StandInHandle, Deps, Warm) {
-        let (standin, deps) = shared::testing::deps_over(switches).await;
-        (standin, deps, Warm::default())
+    async fn setup(switches: Switches) -> (StandInHandle, Deps) {
+        shared::testing::deps_over(switches).await
     }
 
     fn event(text: &str, pairs: &[(&str, &str)]) -> Request {
@@ -74,8 +79,8 @@ mod tests {
         )
     }
 
-    async fn call(deps: &Deps, warm: &Warm, e: Request) -> (u16, Value, Option<String>) {
-        let r = function_handler(deps, warm, e).await.unwrap();
+    async fn call(deps: &Deps, e: Request) -> (u16, Value, Option<String>) {
+        let r = function_handler(deps, e).await.unwrap();
         let retry = r
             .headers()
             .get("retry-after")
@@ -99,8 +104,8 @@ mod tests {
     #[tokio::test]
     async fn when_the_rest_event_asks_for_the_default_universe_should_rank_the_known_coins_and_list_the_rest(
     ) {
-        let (standin, deps, warm) = setup(Switches::demo()).await;
-        let (status, body, _) = call(&deps, &warm, event(REST, &[])).await;
+        let (standin, deps) = setup(Switches::demo()).await;
+        let (status, body, _) = call(&deps, event(REST, &[])).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["message"], "Screener retrieved successfully");
         let d = &body["data"];
@@ -144,13 +149,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_rows_equal_what_the_divergence_endpoint_computes() {
-        let (_standin, deps, warm) = setup(Switches::demo()).await;
-        let (_, body, _) = call(
-            &deps,
-            &warm,
-            event(V2, &[("coins", "eth,doge"), ("period", "1h")]),
-        )
-        .await;
+        let (_standin, deps) = setup(Switches::demo()).await;
+        let (_, body, _) = call(&deps, event(V2, &[("coins", "eth,doge"), ("period", "1h")])).await;
         let config = deps.settings.current().await;
         for row in body["data"]["rows"].as_array().unwrap() {
             let symbol = Symbol::from_symbol(row["symbol"].as_str().unwrap()).unwrap();
@@ -171,9 +171,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_repeat_is_served_from_the_memo_and_refresh_asks_binance_again() {
-        let (standin, deps, warm) = setup(Switches::demo()).await;
-        let (_, first, _) = call(&deps, &warm, event(REST, &[])).await;
-        let (status, again, _) = call(&deps, &warm, event(V2, &[])).await;
+        let (standin, deps) = setup(Switches::demo()).await;
+        let (_, first, _) = call(&deps, event(REST, &[])).await;
+        let (status, again, _) = call(&deps, event(V2, &[])).await;
         assert_eq!(status, 200);
         assert_eq!(
             (
@@ -188,12 +188,7 @@ mod tests {
             again["data"]["errors"], first["data"]["errors"],
             "unknown symbols are remembered too"
         );
-        let (_, fresh, _) = call(
-            &deps,
-            &warm,
-            event(V2, &[("period", "1h"), ("refresh", "true")]),
-        )
-        .await;
+        let (_, fresh, _) = call(&deps, event(V2, &[("period", "1h"), ("refresh", "true")])).await;
         assert_eq!(
             (
                 fresh["data"]["upstream_calls"].as_u64(),
@@ -205,7 +200,6 @@ mod tests {
         // Another period, or more buckets, is another memo entry.
         let (_, other, _) = call(
             &deps,
-            &warm,
             event(
                 V2,
                 &[
@@ -222,13 +216,13 @@ mod tests {
 
     #[tokio::test]
     async fn twenty_coins_at_50_ms_per_answer_take_a_few_round_trips_not_twenty() {
-        let (standin, deps, warm) = setup(Switches {
+        let (standin, deps) = setup(Switches {
             latency_ms: 50,
             ..Switches::demo()
         })
         .await;
         let started = Instant::now();
-        let (status, body, _) = call(&deps, &warm, event(REST, &[])).await;
+        let (status, body, _) = call(&deps, event(REST, &[])).await;
         let elapsed = started.elapsed();
         assert_eq!(status, 200, "{body}");
         assert_eq!(standin.request_count(), 60);
@@ -239,10 +233,9 @@ mod tests {
     #[tokio::test]
     async fn when_sort_by_confidence_lacks_include_confidence_should_return_400_without_calling_binance(
     ) {
-        let (standin, deps, warm) = setup(Switches::demo()).await;
+        let (standin, deps) = setup(Switches::demo()).await;
         let (status, body, _) = call(
             &deps,
-            &warm,
             event(include_str!("../../../events/screener-bad-sort.json"), &[]),
         )
         .await;
@@ -257,10 +250,9 @@ mod tests {
 
     #[tokio::test]
     async fn confidence_changes_filters_pins_and_limit_work_together() {
-        let (standin, deps, warm) = setup(Switches::demo()).await;
+        let (standin, deps) = setup(Switches::demo()).await;
         let (status, body, _) = call(
             &deps,
-            &warm,
             event(
                 V2,
                 &[
@@ -298,7 +290,6 @@ mod tests {
         // After the pins, the rest by |gap|: the first of the unpinned coins ranked alone.
         let (_, rest, _) = call(
             &deps,
-            &warm,
             event(
                 V2,
                 &[
@@ -336,7 +327,6 @@ mod tests {
         }
         let (_, filtered, _) = call(
             &deps,
-            &warm,
             event(
                 V2,
                 &[
@@ -348,12 +338,7 @@ mod tests {
             ),
         )
         .await;
-        let (_, every, _) = call(
-            &deps,
-            &warm,
-            event(V2, &[("coins", KNOWN), ("period", "1h")]),
-        )
-        .await;
+        let (_, every, _) = call(&deps, event(V2, &[("coins", KNOWN), ("period", "1h")])).await;
         let expected: Vec<String> = every["data"]["rows"]
             .as_array()
             .unwrap()
@@ -376,18 +361,13 @@ mod tests {
 
     #[tokio::test]
     async fn when_one_coin_fails_upstream_the_others_are_still_answered() {
-        let (standin, deps, warm) = setup(Switches::demo()).await;
+        let (standin, deps) = setup(Switches::demo()).await;
         standin.push_fault(
             Fault::new(FaultKind::Empty)
                 .on(standin::Cohort::TopTradersByPosition)
                 .once(),
         );
-        let (status, body, _) = call(
-            &deps,
-            &warm,
-            event(V2, &[("coins", KNOWN), ("period", "1h")]),
-        )
-        .await;
+        let (status, body, _) = call(&deps, event(V2, &[("coins", KNOWN), ("period", "1h")])).await;
         assert_eq!(status, 200, "{body}");
         let d = &body["data"];
         assert_eq!(
@@ -399,12 +379,7 @@ mod tests {
         );
         assert_eq!(d["errors"][0]["error"]["code"], "upstream_error");
         // The failure is not remembered: the next call asks for that coin again, and only it.
-        let (_, again, _) = call(
-            &deps,
-            &warm,
-            event(V2, &[("coins", KNOWN), ("period", "1h")]),
-        )
-        .await;
+        let (_, again, _) = call(&deps, event(V2, &[("coins", KNOWN), ("period", "1h")])).await;
         assert_eq!(
             (
                 again["data"]["upstream_calls"].as_u64(),
@@ -417,8 +392,8 @@ mod tests {
 
     #[tokio::test]
     async fn when_every_coin_is_unknown_should_return_404_naming_them() {
-        let (_standin, deps, warm) = setup(Switches::demo()).await;
-        let (status, body, _) = call(&deps, &warm, event(V2, &[("coins", "nope,nada")])).await;
+        let (_standin, deps) = setup(Switches::demo()).await;
+        let (status, body, _) = call(&deps, event(V2, &[("coins", "nope,nada")])).await;
         assert_eq!(status, 404, "{body}");
         assert_eq!(body["error"]["code"], "unknown_symbol");
         assert!(body["message"]
@@ -429,9 +404,9 @@ mod tests {
 
     #[tokio::test]
     async fn when_binance_rate_limits_every_coin_should_return_503_and_stop_asking() {
-        let (standin, deps, warm) = setup(Switches::demo()).await;
+        let (standin, deps) = setup(Switches::demo()).await;
         standin.push_fault(Fault::new(FaultKind::RateLimited).retry_after_s(30));
-        let (status, body, retry) = call(&deps, &warm, event(REST, &[])).await;
+        let (status, body, retry) = call(&deps, event(REST, &[])).await;
         assert_eq!(status, 503, "{body}");
         assert_eq!(body["error"]["code"], "upstream_rate_limited");
         assert!(retry.unwrap().parse::<u64>().unwrap() >= 29);
@@ -445,18 +420,11 @@ mod tests {
 
     #[tokio::test]
     async fn the_instance_budget_bounds_the_requests_sent_whatever_is_asked() {
-        let (standin, deps, _) = setup(Switches::demo()).await;
-        let warm = Warm {
-            budget: RequestBudget::new(30),
-            ..Warm::default()
-        };
-        let r = function_handler(
-            &deps,
-            &warm,
-            event(V2, &[("coins", KNOWN), ("period", "1h")]),
-        )
-        .await
-        .unwrap();
+        let (standin, mut deps) = setup(Switches::demo()).await;
+        deps.warm = Warm::new(|_| 30);
+        let r = function_handler(&deps, event(V2, &[("coins", KNOWN), ("period", "1h")]))
+            .await
+            .unwrap();
         assert_eq!(
             r.headers()["cache-control"],
             "no-store",
@@ -479,12 +447,9 @@ mod tests {
     #[tokio::test]
     async fn when_the_budget_is_spent_for_every_coin_should_answer_503_budget_exhausted_with_retry_after(
     ) {
-        let (standin, deps, _) = setup(Switches::demo()).await;
-        let warm = Warm {
-            budget: RequestBudget::new(0),
-            ..Warm::default()
-        };
-        let (status, body, retry) = call(&deps, &warm, event(V2, &[("coins", "BTC,ETH")])).await;
+        let (standin, mut deps) = setup(Switches::demo()).await;
+        deps.warm = Warm::new(|_| 0);
+        let (status, body, retry) = call(&deps, event(V2, &[("coins", "BTC,ETH")])).await;
         assert_eq!(status, 503, "{body}");
         assert_eq!(body["error"]["code"], "upstream_budget_exhausted");
         let retry: u64 = retry.unwrap().parse().unwrap();
@@ -494,12 +459,43 @@ mod tests {
 
     #[tokio::test]
     async fn an_answer_whose_failures_are_all_unknown_coins_may_be_cached() {
-        let (_standin, deps, warm) = setup(Switches::demo()).await;
-        let r = function_handler(&deps, &warm, event(V2, &[("coins", "BTC,NOPE")]))
+        let (_standin, deps) = setup(Switches::demo()).await;
+        let r = function_handler(&deps, event(V2, &[("coins", "BTC,NOPE")]))
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
         let value = r.headers()["cache-control"].to_str().unwrap();
         assert!(value.starts_with("public, max-age="), "{value}");
+    }
+
+    #[tokio::test]
+    async fn refresh_is_honoured_once_per_bucket_per_api_key_then_the_memo_answers() {
+        let (standin, deps) = setup(Switches::demo()).await;
+        let with_key = |key: &str| {
+            let mut e = event(
+                V2,
+                &[("coins", "BTC,ETH"), ("period", "1h"), ("refresh", "true")],
+            );
+            e.headers_mut().insert("x-api-key", key.parse().unwrap());
+            e
+        };
+        let (_, first, _) = call(&deps, with_key("key-a")).await;
+        assert_eq!(first["data"]["refresh"], "honoured");
+        assert_eq!(first["data"]["upstream_calls"], 6);
+        let (_, again, _) = call(&deps, with_key("key-a")).await;
+        assert_eq!(again["data"]["refresh"], "declined_once_per_bucket");
+        assert_eq!(
+            (
+                again["data"]["upstream_calls"].as_u64(),
+                again["data"]["memo_hits"].as_u64()
+            ),
+            (Some(0), Some(2))
+        );
+        let (_, other, _) = call(&deps, with_key("key-b")).await;
+        assert_eq!(other["data"]["refresh"], "honoured");
+        assert_eq!(standin.request_count(), 12);
+        let (_, plain, _) = call(&deps, event(V2, &[("coins", "BTC,ETH"), ("period", "1h")])).await;
+        assert_eq!(plain["data"]["refresh"], "not_asked");
+        assert_eq!(standin.request_count(), 12, "served from the memo");
     }
 }

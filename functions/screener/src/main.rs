@@ -1,5 +1,5 @@
-//! Composition only: logging, configuration, clients, this instance's memo, then the handler.
-//! See `http_handler`.
+//! Composition only: logging, configuration, clients and what this instance keeps (memo, budget,
+//! refresh ledger), then the handler. See `http_handler`.
 
 mod http_handler;
 
@@ -8,12 +8,9 @@ use lambda_http::{run, service_fn, tracing, Error};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let deps = shared::Deps::load().await?;
-    // Lives as long as the warm instance; nothing in it is written anywhere.
-    let budget = deps.settings.current().await.screener_request_budget;
-    let warm = shared::upstream::fanout::Warm::with_budget(budget);
+    let deps = shared::Deps::load(shared::endpoints::screener::ROUTE).await?;
     run(service_fn(|event| {
-        http_handler::function_handler(&deps, &warm, event)
+        http_handler::function_handler(&deps, event)
     }))
     .await
 }

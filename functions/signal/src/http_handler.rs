@@ -5,7 +5,6 @@ use lambda_http::{Body, Error, Request, Response};
 use shared::domain::clock::now_ms;
 use shared::edge::Call;
 use shared::endpoints::signal;
-use shared::upstream::PositioningSource;
 use shared::Deps;
 
 pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
@@ -14,12 +13,13 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
         let market = call.params(signal::PARAMS, signal::params)?;
         call.record_market(Some(&market.symbol), market.period);
         let (config, binance) = deps.binance().await;
-        let fetched = binance
-            .fetch(&market.symbol, market.period, signal::ROWS)
+        let fetched = (deps.warm)
+            .fetch(&binance, &market.symbol, market.period, signal::ROWS, false)
             .await;
         call.record_upstream(fetched.report);
+        let provenance = fetched.provenance(&binance);
         let series = fetched.result?;
-        signal::answer(&config, binance.source(), &series, &market, now_ms())
+        signal::answer(&config, provenance, &series, &market, now_ms())
     }
     .await;
     Ok(call.respond(result, signal::MESSAGE))
@@ -31,6 +31,7 @@ mod tests {
     use serde_json::Value;
     use shared::domain::{Period, Symbol};
     use shared::maths::divergence::Divergence;
+    use shared::upstream::PositioningSource;
     use standin::{Cohort, MissingBucket, StandInHandle, Switches};
 
     const HOUR: i64 = 3_600_000;
@@ -136,8 +137,17 @@ mod tests {
     async fn the_v2_event_gets_the_same_data() {
         let (_standin, deps) = setup(Switches::demo()).await;
         let (status, v2) = call(&deps, include_str!("../../../events/v2/signal.json")).await;
-        let (_, v1) = call(&deps, include_str!("../../../events/signal.json")).await;
+        let (_, mut v1) = call(&deps, include_str!("../../../events/signal.json")).await;
         assert_eq!(status, 200);
+        // The repeat within the bucket is answered from the memo, and says so.
+        assert_eq!(
+            (
+                v2["data"]["from_memo"].as_bool(),
+                v1["data"]["from_memo"].as_bool()
+            ),
+            (Some(false), Some(true))
+        );
+        v1["data"]["from_memo"] = false.into();
         assert_eq!(v2["data"], v1["data"]);
     }
 

@@ -25,10 +25,10 @@ pub struct Config {
     pub signal_smoothing_hours: u32,
     /// `/v1/screener` without `coins`: this universe, `SCREENER_DEFAULT_COINS` (comma-separated).
     pub screener_default_coins: Vec<Symbol>,
-    /// `/v1/screener`'s upstream requests per 5 minutes per instance, `SCREENER_UPSTREAM_BUDGET`
-    /// (local test rigs that call the screener far more often than a real instance ever may);
-    /// `None`: the budget's own default.
-    pub screener_request_budget: Option<u32>,
+    /// Binance requests per 5 minutes for this instance, `BINANCE_REQUEST_BUDGET` (local test
+    /// rigs that call far more often than a real instance ever may); `None`: the capacity
+    /// model's figure for the function (`upstream::budget`).
+    pub binance_request_budget: Option<u32>,
 }
 
 impl Default for Config {
@@ -39,7 +39,7 @@ impl Default for Config {
             signal_sustained: DEFAULT_SUSTAINED_PP,
             signal_smoothing_hours: DEFAULT_SMOOTHING_HOURS,
             screener_default_coins: default_screener_coins(),
-            screener_request_budget: None,
+            binance_request_budget: None,
         }
     }
 }
@@ -64,10 +64,10 @@ impl Config {
         if let Some(text) = lookup("SCREENER_DEFAULT_COINS") {
             config.apply_screener_coins(&text);
         }
-        if let Some(text) = lookup("SCREENER_UPSTREAM_BUDGET") {
+        if let Some(text) = lookup("BINANCE_REQUEST_BUDGET") {
             match text.trim().parse::<u32>() {
-                Ok(n) if n > 0 => config.screener_request_budget = Some(n),
-                _ => tracing::warn!(value = text, "ignoring screener upstream budget"),
+                Ok(n) if n > 0 => config.binance_request_budget = Some(n),
+                _ => tracing::warn!(value = text, "ignoring Binance request budget"),
             }
         }
         config
@@ -165,7 +165,7 @@ mod tests {
         let c = Config::from_lookup(lookup(&[]));
         assert_eq!(c.base_url(Venue::Binance), None);
         assert_eq!(c.threshold, Pct::from_units(800));
-        assert_eq!(c.screener_request_budget, None);
+        assert_eq!(c.binance_request_budget, None);
     }
 
     #[test]
@@ -179,11 +179,11 @@ mod tests {
         let c = Config::from_lookup(lookup(&[
             ("BINANCE_BASE_URL", "ftp://x"),
             ("DIVERGENCE_THRESHOLD_PP", "-3"),
-            ("SCREENER_UPSTREAM_BUDGET", "0"),
+            ("BINANCE_REQUEST_BUDGET", "0"),
         ]));
         assert_eq!(c, Config::default());
-        let c = Config::from_lookup(lookup(&[("SCREENER_UPSTREAM_BUDGET", " 1000000 ")]));
-        assert_eq!(c.screener_request_budget, Some(1_000_000));
+        let c = Config::from_lookup(lookup(&[("BINANCE_REQUEST_BUDGET", " 1000000 ")]));
+        assert_eq!(c.binance_request_budget, Some(1_000_000));
     }
 
     #[test]

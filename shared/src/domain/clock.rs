@@ -27,14 +27,22 @@ pub const PUBLICATION_LAG_MS: i64 = 5_000;
 /// reaches every caller within the same bound.
 pub const MAX_AGE_CAP_SECS: u32 = 300;
 
+/// The timestamp of the newest bucket of `period` that can have appeared upstream by `now_ms`.
+pub fn newest_visible_bucket(period: Period, now_ms: i64) -> i64 {
+    let period_ms = period.millis();
+    (now_ms - PUBLICATION_LAG_MS).div_euclid(period_ms) * period_ms
+}
+
+/// When the bucket after [`newest_visible_bucket`] can appear: its boundary plus the lag.
+pub fn next_bucket_appears(period: Period, now_ms: i64) -> i64 {
+    newest_visible_bucket(period, now_ms) + period.millis() + PUBLICATION_LAG_MS
+}
+
 /// Seconds until the next bucket of `period` can appear at `now_ms` (epoch ms): the next
 /// boundary plus the publication lag, rounded up so the cache expires only once the new bucket
 /// can be there; at least 1, at most [`MAX_AGE_CAP_SECS`].
 pub fn max_age_secs(period: Period, now_ms: i64) -> u32 {
-    let period_ms = period.millis();
-    // The newest bucket that can have appeared by now; the next one appears a period later.
-    let newest_visible = (now_ms - PUBLICATION_LAG_MS).div_euclid(period_ms) * period_ms;
-    let next_appears = newest_visible + period_ms + PUBLICATION_LAG_MS;
+    let next_appears = next_bucket_appears(period, now_ms);
     // Always > 0 ms; rounded up to whole seconds.
     let secs = (next_appears - now_ms + 999) / 1000;
     secs.clamp(1, i64::from(MAX_AGE_CAP_SECS)) as u32

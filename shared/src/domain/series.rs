@@ -36,6 +36,26 @@ impl CohortSeries {
         }
     }
 
+    /// Each cohort's newest `rows` readings: what the upstream answers when asked for `rows`.
+    pub fn newest(&self, rows: usize) -> CohortSeries {
+        let tail = |s: &[Reading]| s[s.len().saturating_sub(rows)..].to_vec();
+        CohortSeries {
+            retail_crowd: tail(&self.retail_crowd),
+            top_traders_by_accounts: tail(&self.top_traders_by_accounts),
+            top_traders_by_position: tail(&self.top_traders_by_position),
+        }
+    }
+
+    /// Whether every cohort that published anything has published bucket `timestamp` as its
+    /// newest: nothing is late.
+    pub fn all_reached(&self, timestamp: i64) -> bool {
+        Cohort::ALL
+            .iter()
+            .map(|c| self.get(*c))
+            .filter(|s| !s.is_empty())
+            .all(|s| s.last().is_some_and(|r| r.timestamp >= timestamp))
+    }
+
     /// The reading of `cohort` at bucket `timestamp`, if it published one.
     pub fn at(&self, cohort: Cohort, timestamp: i64) -> Option<&Reading> {
         let series = self.get(cohort);
@@ -43,5 +63,35 @@ impl CohortSeries {
             .binary_search_by_key(&timestamp, |r| r.timestamp)
             .ok()
             .map(|i| &series[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(timestamp: i64) -> Reading {
+        Reading {
+            timestamp,
+            long_share: Decimal::ONE,
+            short_share: Decimal::ZERO,
+            long_short_ratio: None,
+        }
+    }
+
+    #[test]
+    fn the_newest_rows_of_each_cohort_are_what_a_smaller_request_gets() {
+        let s = CohortSeries {
+            retail_crowd: (1..=5).map(r).collect(),
+            top_traders_by_accounts: (1..=3).map(r).collect(),
+            top_traders_by_position: vec![],
+        };
+        let n = s.newest(2);
+        let ts = |v: &[Reading]| v.iter().map(|x| x.timestamp).collect::<Vec<_>>();
+        assert_eq!(ts(&n.retail_crowd), [4, 5]);
+        assert_eq!(ts(&n.top_traders_by_accounts), [2, 3]);
+        assert!(n.top_traders_by_position.is_empty());
+        assert_eq!(s.newest(500), s);
+        assert!(s.all_reached(3) && !s.all_reached(4), "accounts ends at 3");
     }
 }

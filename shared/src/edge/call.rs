@@ -185,6 +185,12 @@ pub fn cache_control(period: Period, now_ms: i64) -> String {
     format!("public, max-age={}", max_age_secs(period, now_ms))
 }
 
+/// The caller's `x-api-key`, for the refresh ledger only (which keeps a salted hash of it): never
+/// logged, never stored in clear.
+pub fn api_key(event: &Request) -> Option<&str> {
+    event.headers().get("x-api-key")?.to_str().ok()
+}
+
 /// API Gateway's request id when there is one (so a caller's complaint can be found in the
 /// gateway's logs), else the Lambda request id.
 pub fn request_id(event: &Request) -> String {

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{divergence_note, Market, Query, NEWEST_ROWS};
+use super::{divergence_note, Market, Provenance, Query, NEWEST_ROWS};
 use crate::config::Config;
 use crate::domain::{ApiError, CohortSeries, Pct, Period, Ratio};
 use crate::maths::divergence::{Divergence, Signal};
@@ -21,7 +21,8 @@ pub fn params(query: &Query<'_>) -> Result<Market, ApiError> {
 pub struct DivergenceData {
     pub symbol: String,
     pub period: &'static str,
-    pub source: &'static str,
+    #[serde(flatten)]
+    pub provenance: Provenance,
     pub note: String,
     pub timestamp: i64,
     pub read: String,
@@ -34,7 +35,7 @@ pub struct DivergenceData {
 
 pub fn answer(
     config: &Config,
-    source: &'static str,
+    provenance: Provenance,
     series: &CohortSeries,
     market: &Market,
 ) -> Result<DivergenceData, ApiError> {
@@ -43,7 +44,7 @@ pub fn answer(
     Ok(DivergenceData {
         symbol: market.symbol.to_string(),
         period: market.period.as_str(),
-        source,
+        provenance,
         note: divergence_note(config.threshold),
         timestamp: d.timestamp,
         read: d.read,

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Market, Query, NOT_ADVICE};
+use super::{Market, Provenance, Query, NOT_ADVICE};
 use crate::domain::{ApiError, CohortSeries, Period};
 use crate::maths::history::{history, HistoryPoint};
 
@@ -65,13 +65,18 @@ pub fn params(query: &Query<'_>) -> Result<HistoryParams, ApiError> {
 pub struct HistoryData {
     pub symbol: String,
     pub period: &'static str,
-    pub source: &'static str,
+    #[serde(flatten)]
+    pub provenance: Provenance,
     pub note: String,
     pub count: usize,
     pub points: Vec<HistoryPoint>,
 }
 
-pub fn answer(source: &'static str, series: &CohortSeries, params: &HistoryParams) -> HistoryData {
+pub fn answer(
+    provenance: Provenance,
+    series: &CohortSeries,
+    params: &HistoryParams,
+) -> HistoryData {
     let market = &params.market;
     let points = history(
         series,
@@ -81,7 +86,7 @@ pub fn answer(source: &'static str, series: &CohortSeries, params: &HistoryParam
     HistoryData {
         symbol: market.symbol.to_string(),
         period: market.period.as_str(),
-        source,
+        provenance,
         note: note(),
         count: points.len(),
         points,

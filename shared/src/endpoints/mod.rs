@@ -12,6 +12,7 @@ pub mod signal;
 
 use crate::domain::Pct;
 
+pub use crate::upstream::Provenance;
 pub use query::{Market, Query, MARKET_PARAMS};
 
 /// Said in every answer's `note`.

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{divergence_note, Market, Query, NEWEST_ROWS};
+use super::{divergence_note, Market, Provenance, Query, NEWEST_ROWS};
 use crate::config::Config;
 use crate::domain::{ApiError, Cohort, CohortSeries, Period};
 use crate::maths::divergence::{CohortReading, Divergence};
@@ -21,7 +21,8 @@ pub fn params(query: &Query<'_>) -> Result<Market, ApiError> {
 pub struct PositioningData {
     pub symbol: String,
     pub period: &'static str,
-    pub source: &'static str,
+    #[serde(flatten)]
+    pub provenance: Provenance,
     pub note: String,
     /// Each cohort's newest reading, in the order retail_crowd, top_traders_by_accounts,
     /// top_traders_by_position.
@@ -31,7 +32,7 @@ pub struct PositioningData {
 
 pub fn answer(
     config: &Config,
-    source: &'static str,
+    provenance: Provenance,
     series: &CohortSeries,
     market: &Market,
 ) -> Result<PositioningData, ApiError> {
@@ -44,7 +45,7 @@ pub fn answer(
     Ok(PositioningData {
         symbol: market.symbol.to_string(),
         period: market.period.as_str(),
-        source,
+        provenance,
         note: divergence_note(config.threshold),
         cohorts,
         divergence,

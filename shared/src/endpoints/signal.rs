@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Market, Query, NOT_ADVICE};
+use super::{Market, Provenance, Query, NOT_ADVICE};
 use crate::config::Config;
 use crate::domain::{ApiError, CohortSeries, Period};
 use crate::maths::divergence::Divergence;
@@ -24,7 +24,8 @@ pub fn params(query: &Query<'_>) -> Result<Market, ApiError> {
 pub struct SignalData {
     pub symbol: String,
     pub period: &'static str,
-    pub source: &'static str,
+    #[serde(flatten)]
+    pub provenance: Provenance,
     pub note: String,
     #[serde(flatten)]
     pub report: Report,
@@ -43,7 +44,7 @@ pub fn signal_params(config: &Config) -> SignalParams {
 /// Every section at `clock_ms` (the data-quality age is measured against it).
 pub fn answer(
     config: &Config,
-    source: &'static str,
+    provenance: Provenance,
     series: &CohortSeries,
     market: &Market,
     clock_ms: i64,
@@ -54,7 +55,7 @@ pub fn answer(
     Ok(SignalData {
         symbol: market.symbol.to_string(),
         period: market.period.as_str(),
-        source,
+        provenance,
         note: note(&params),
         report: report(series, now, market.period, &params, clock_ms),
     })

@@ -1,26 +1,87 @@
-//! A budget of upstream requests per warm instance: at most [`BUDGET_REQUESTS`] per rolling
-//! [`BUDGET_WINDOW_MS`], whatever the callers ask; a fetch that would exceed it is not sent. It
-//! lives only in this instance's memory.
+//! A budget of upstream requests per warm instance and venue: at most its capacity per rolling
+//! [`BUDGET_WINDOW_MS`], whatever the callers ask. Each fetch reserves its worst case (retries
+//! included) before it is sent; a fetch that would exceed the budget is not sent and answers
+//! `503 upstream_budget_exhausted` with the seconds until there is room. It lives only in this
+//! instance's memory.
+//!
+//! # The capacity model
+//! Binance allows about 1,000 requests per 5 minutes per IP on these endpoints, and bans IPs that
+//! keep calling. Every instance of every function may share one outbound IP (Lambda gives no
+//! guarantee either way), so the model assumes they do: the deployment plans for
+//! [`BINANCE_PLANNED_REQUESTS`] (10% headroom) and splits them among the functions
+//! ([`CAPACITY_MODEL`]); each function's share is divided among the instances its reserved
+//! concurrency allows (template.yaml, checked against this table by a test). However many
+//! callers arrive, all instances together stay within the plan: beyond it they answer 503 with
+//! a true Retry-After, never a ban. The README's "Capacity" section does the arithmetic.
 
 use std::sync::Mutex;
 
-/// Binance's limit on these endpoints is about 1,000 requests per 5 minutes per IP; one instance
-/// spends at most this many of them, leaving the rest to the other functions and instances that
-/// may share the outbound IP.
-pub const BUDGET_REQUESTS: u32 = 600;
 pub const BUDGET_WINDOW_MS: i64 = 300_000;
+/// Of Binance's ~1,000 requests per 5 minutes per IP, what the whole deployment plans to use.
+pub const BINANCE_PLANNED_REQUESTS: u32 = 900;
+
+/// One data function's part of the plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Share {
+    pub route: &'static str,
+    /// `ReservedConcurrentExecutions` in template.yaml: at most this many instances.
+    pub reserved_concurrency: u32,
+    /// Binance requests per 5 minutes for all of the function's instances together.
+    pub requests: u32,
+}
+
+impl Share {
+    /// Each instance's budget: the function's share divided among its instances.
+    pub const fn per_instance(self) -> u32 {
+        self.requests / self.reserved_concurrency
+    }
+}
+
+/// The plan: a cold 20-coin screen costs 60 requests, so the screener gets the largest part on
+/// one instance (its memo then serves every repeat); the single-coin functions two instances
+/// each, 25 fresh coin × period fetches per instance per 5 minutes.
+pub const CAPACITY_MODEL: [Share; 5] = [
+    Share {
+        route: "/v1/positioning",
+        reserved_concurrency: 2,
+        requests: 150,
+    },
+    Share {
+        route: "/v1/divergence",
+        reserved_concurrency: 2,
+        requests: 150,
+    },
+    Share {
+        route: "/v1/history",
+        reserved_concurrency: 2,
+        requests: 150,
+    },
+    Share {
+        route: "/v1/signal",
+        reserved_concurrency: 2,
+        requests: 150,
+    },
+    Share {
+        route: "/v1/screener",
+        reserved_concurrency: 1,
+        requests: 300,
+    },
+];
+
+/// The Binance budget of one instance of the function serving `route` (0: it makes no
+/// upstream request, like `/v1/meta`).
+pub fn binance_per_instance(route: &str) -> u32 {
+    CAPACITY_MODEL
+        .iter()
+        .find(|s| s.route == route)
+        .map_or(0, |s| s.per_instance())
+}
 
 /// Requests sent (or reserved) in the last [`BUDGET_WINDOW_MS`].
 pub struct RequestBudget {
     capacity: u32,
     /// (when, requests), one per reservation.
     spent: Mutex<Vec<(i64, u32)>>,
-}
-
-impl Default for RequestBudget {
-    fn default() -> Self {
-        RequestBudget::new(BUDGET_REQUESTS)
-    }
 }
 
 /// Requests set aside for one fetch until it says how many it sent.
@@ -118,8 +179,46 @@ mod tests {
     }
 
     #[test]
+    fn the_plan_stays_within_binance_s_limit_and_every_data_route_has_a_share() {
+        let total: u32 = CAPACITY_MODEL
+            .iter()
+            .map(|s| s.per_instance() * s.reserved_concurrency)
+            .sum();
+        assert!(
+            total <= BINANCE_PLANNED_REQUESTS && BINANCE_PLANNED_REQUESTS <= 1000,
+            "{total}"
+        );
+        assert_eq!(binance_per_instance("/v1/positioning"), 75);
+        assert_eq!(binance_per_instance("/v1/screener"), 300);
+        assert_eq!(binance_per_instance("/v1/meta"), 0);
+    }
+
+    /// template.yaml gives each data function the reserved concurrency the plan divides by.
+    #[test]
+    fn the_template_reserves_the_concurrency_the_plan_assumes() {
+        let template = include_str!("../../../template.yaml");
+        for share in CAPACITY_MODEL {
+            let description = format!("Description: GET {}\n", share.route);
+            let at = template
+                .find(&description)
+                .unwrap_or_else(|| panic!("no function for {}", share.route));
+            // The function's properties run until the next resource (a key indented two spaces).
+            let wanted = format!(
+                "ReservedConcurrentExecutions: {}",
+                share.reserved_concurrency
+            );
+            let found = template[at..]
+                .lines()
+                .take_while(|l| !l.starts_with("  ") || l.starts_with("   "))
+                .any(|l| l.trim() == wanted);
+            assert!(found, "{}: {wanted:?} missing", share.route);
+        }
+    }
+
+    #[test]
     fn by_construction_an_instance_never_sends_more_than_the_budget_in_any_window() {
-        let b = RequestBudget::default();
+        const BUDGET_REQUESTS: u32 = 600;
+        let b = RequestBudget::new(BUDGET_REQUESTS);
         let mut sent: Vec<i64> = Vec::new();
         // A caller asking every second for 30 minutes, 9 reserved and 9 sent each time.
         for s in 0..1800 {

@@ -1,22 +1,32 @@
 //! What one warm instance remembers of upstream answers, to stay inside the venues' rate limits.
 //! It lives only in this instance's memory (nothing is written anywhere) and is bounded.
 //!
-//! The answer for `(symbol, period, rows)` is reused until the next bucket of that period can
-//! appear upstream ([`max_age_secs`]: the next boundary plus the publication lag, at most 5
-//! minutes), so a warm instance asks for a given coin, period and row count at most once per
-//! bucket (and at most once per 5 minutes). Only what will not change before then is kept: the
-//! series, and "unknown symbol" (`200 []`). Failures are not kept.
+//! A series fetched for `(venue, symbol, period)` with `rows` rows serves every later request of
+//! that instance that needs no more rows (each cohort's newest rows, exactly what a smaller
+//! upstream request would have got), until it can be out of date:
+//! - **complete** (every cohort reached the newest bucket that can have appeared): until the next
+//!   bucket can appear ([`next_bucket_appears`]: the next boundary plus the publication lag), so a
+//!   1h series is asked once an hour, a 5m series once per 5 minutes;
+//! - **late** (a cohort has not published that bucket yet): at most [`LATE_RETRY_MS`], so the
+//!   missing bucket is picked up soon after the venue publishes it.
+//!
+//! Only what cannot change before then is kept: the series, and "unknown symbol" (`200 []`).
+//! Failures are never kept.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::domain::clock::max_age_secs;
-use crate::domain::{ApiError, CohortSeries, Period, Symbol};
+use crate::domain::clock::{newest_visible_bucket, next_bucket_appears};
+use crate::domain::{ApiError, CohortSeries, Period, Symbol, Venue};
 
-type Key = (Symbol, Period, u16);
+/// How long a series that lacks the newest bucket is kept before the venue is asked again.
+pub const LATE_RETRY_MS: i64 = 15_000;
+
+type Key = (Venue, Symbol, Period);
 
 struct Entry {
     answer: Result<Arc<CohortSeries>, ApiError>,
+    rows: u16,
     expires_ms: i64,
 }
 
@@ -33,9 +43,10 @@ impl Default for Memo {
 }
 
 impl Memo {
-    /// 50 coins × a few (period, rows) variants. An entry holds at most 3 × 500 readings
-    /// (~60 kB), so the memo stays within ~15 MB.
-    pub const DEFAULT_CAPACITY: usize = 256;
+    /// 50 coins × a few periods × venues. An entry holds at most 3 × 500 readings (~48 kB), so
+    /// the memo stays within ~25 MB even full of 500-row series (measured peak RSS of a warm
+    /// instance is ~8 MB with typical use: docs/PERFORMANCE.md).
+    pub const DEFAULT_CAPACITY: usize = 512;
 
     pub fn new(capacity: usize) -> Self {
         Memo {
@@ -44,30 +55,48 @@ impl Memo {
         }
     }
 
-    /// When an answer fetched at `now_ms` stops being valid: once the next bucket can appear.
-    pub fn expires_at(period: Period, now_ms: i64) -> i64 {
-        now_ms + i64::from(max_age_secs(period, now_ms)) * 1000
+    /// When an answer of `period` fetched at `now_ms` stops being valid (see the module docs).
+    pub fn expires_at(
+        period: Period,
+        answer: &Result<Arc<CohortSeries>, ApiError>,
+        now_ms: i64,
+    ) -> i64 {
+        let next = next_bucket_appears(period, now_ms);
+        match answer {
+            Ok(series) if !series.all_reached(newest_visible_bucket(period, now_ms)) => {
+                next.min(now_ms + LATE_RETRY_MS)
+            }
+            _ => next,
+        }
     }
 
-    /// The remembered answer, if still valid at `now_ms`.
+    /// The remembered answer for `rows` rows, if one with at least that many is still valid at
+    /// `now_ms`.
     pub fn get(
         &self,
+        venue: Venue,
         symbol: &Symbol,
         period: Period,
         rows: u16,
         now_ms: i64,
     ) -> Option<Result<Arc<CohortSeries>, ApiError>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(&(symbol.clone(), period, rows))
-            .filter(|e| now_ms < e.expires_ms)
-            .map(|e| e.answer.clone())
+        let entry = entries
+            .get(&(venue, symbol.clone(), period))
+            .filter(|e| now_ms < e.expires_ms)?;
+        match &entry.answer {
+            Ok(series) if entry.rows > rows => Some(Ok(Arc::new(series.newest(usize::from(rows))))),
+            Ok(_) if entry.rows < rows => None,
+            answer => Some(answer.clone()),
+        }
     }
 
-    /// Remembers an answer fetched at `now_ms` (only a series or "unknown symbol"). When full,
-    /// expired entries go first, then the one closest to expiry.
+    /// Remembers an answer of `rows` rows fetched at `now_ms` (only a series or "unknown
+    /// symbol"), unless a valid one with more rows is already kept. When full, expired entries
+    /// go first, then the one closest to expiry.
     pub fn put(
         &self,
+        venue: Venue,
         symbol: &Symbol,
         period: Period,
         rows: u16,
@@ -78,7 +107,12 @@ impl Memo {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (symbol.clone(), period, rows);
+        let key = (venue, symbol.clone(), period);
+        if let Some(kept) = entries.get(&key) {
+            if now_ms < kept.expires_ms && kept.rows > rows && kept.answer.is_ok() {
+                return;
+            }
+        }
         if entries.len() >= self.capacity && !entries.contains_key(&key) {
             entries.retain(|_, e| now_ms < e.expires_ms);
             if entries.len() >= self.capacity {
@@ -95,7 +129,8 @@ impl Memo {
             key,
             Entry {
                 answer: answer.clone(),
-                expires_ms: Memo::expires_at(period, now_ms),
+                rows,
+                expires_ms: Memo::expires_at(period, answer, now_ms),
             },
         );
     }
@@ -112,14 +147,47 @@ impl Memo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{Decimal, Reading};
 
     /// 2026-08-02 00:00:00 UTC.
     const DAY: i64 = 1_785_628_800_000;
     const S: i64 = 1000;
     const MIN: i64 = 60 * S;
+    const H: i64 = 60 * MIN;
+    const B: Venue = Venue::Binance;
 
     fn sym(c: &str) -> Symbol {
         Symbol::from_coin(c).unwrap()
+    }
+
+    fn reading(timestamp: i64) -> Reading {
+        Reading {
+            timestamp,
+            long_share: Decimal::parse("0.6").unwrap(),
+            short_share: Decimal::parse("0.4").unwrap(),
+            long_short_ratio: None,
+        }
+    }
+
+    /// Three cohorts with buckets `from..=to` every `step`; the accounts cohort ends at `accounts_to`.
+    fn series(
+        from: i64,
+        to: i64,
+        accounts_to: i64,
+        step: i64,
+    ) -> Result<Arc<CohortSeries>, ApiError> {
+        let run = |end: i64| {
+            (0..)
+                .map(|i| from + i * step)
+                .take_while(|t| *t <= end)
+                .map(reading)
+                .collect()
+        };
+        Ok(Arc::new(CohortSeries {
+            retail_crowd: run(to),
+            top_traders_by_accounts: run(accounts_to),
+            top_traders_by_position: run(to),
+        }))
     }
 
     fn ok() -> Result<Arc<CohortSeries>, ApiError> {
@@ -127,70 +195,124 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_is_valid_until_the_next_bucket_can_appear_and_not_a_millisecond_longer() {
+    fn a_complete_answer_is_valid_until_the_next_bucket_can_appear_and_not_a_millisecond_longer() {
         let memo = Memo::default();
-        // 12:57:30: the 13:00 5m bucket appears at 13:00:05.
-        let t = DAY + 12 * 60 * MIN + 57 * MIN + 30 * S;
-        memo.put(&sym("BTC"), Period::M5, 6, &ok(), t);
-        let next = DAY + 13 * 60 * MIN + 5 * S;
-        assert_eq!(Memo::expires_at(Period::M5, t), next);
-        assert!(memo.get(&sym("BTC"), Period::M5, 6, next - 1).is_some());
-        assert!(memo.get(&sym("BTC"), Period::M5, 6, next).is_none());
-        // A 1h answer at 12:59:00 keeps until 13:00:05; right after a bucket, at most 5 minutes.
-        assert_eq!(
-            Memo::expires_at(Period::H1, DAY + 12 * 60 * MIN + 59 * MIN),
-            next
+        // 12:57:30: the newest visible 5m bucket is 12:55; the 13:00 one appears at 13:00:05.
+        let t = DAY + 12 * H + 57 * MIN + 30 * S;
+        let complete = series(
+            DAY,
+            DAY + 12 * H + 55 * MIN,
+            DAY + 12 * H + 55 * MIN,
+            5 * MIN,
         );
-        let after = DAY + 13 * 60 * MIN + 10 * S;
-        assert_eq!(Memo::expires_at(Period::H1, after), after + 300 * S);
+        memo.put(B, &sym("BTC"), Period::M5, 6, &complete, t);
+        let next = DAY + 13 * H + 5 * S;
+        assert!(memo.get(B, &sym("BTC"), Period::M5, 6, next - 1).is_some());
+        assert!(memo.get(B, &sym("BTC"), Period::M5, 6, next).is_none());
+        // A complete 1h series fetched at 12:00:10 keeps until 13:00:05, not 5 minutes.
+        let t = DAY + 12 * H + 10 * S;
+        let complete = series(DAY, DAY + 12 * H, DAY + 12 * H, H);
+        assert_eq!(Memo::expires_at(Period::H1, &complete, t), next);
     }
 
     #[test]
-    fn the_key_is_symbol_period_and_rows() {
+    fn a_series_still_waiting_for_a_bucket_is_asked_again_soon() {
+        // 12:00:10 at 1h: the 12:00 bucket can be out, but the accounts cohort still ends at 11:00.
+        let t = DAY + 12 * H + 10 * S;
+        let late = series(DAY, DAY + 12 * H, DAY + 11 * H, H);
+        assert_eq!(Memo::expires_at(Period::H1, &late, t), t + LATE_RETRY_MS);
+        // Close to the next boundary, the next bucket comes first.
+        let t = DAY + 12 * H + 59 * MIN + 55 * S;
+        assert_eq!(Memo::expires_at(Period::H1, &late, t), DAY + 13 * H + 5 * S);
+        // "Unknown symbol" has no buckets to wait for.
+        let unknown = Err(ApiError::UnknownSymbol { symbol: "X".into() });
+        assert_eq!(
+            Memo::expires_at(Period::H1, &unknown, DAY + 12 * H + 10 * S),
+            DAY + 13 * H + 5 * S
+        );
+    }
+
+    #[test]
+    fn a_series_with_more_rows_serves_fewer_rows_as_the_upstream_would_and_never_more() {
+        let memo = Memo::default();
+        let t = DAY + 12 * H + 10 * S;
+        memo.put(
+            B,
+            &sym("BTC"),
+            Period::H1,
+            12,
+            &series(DAY + H, DAY + 12 * H, DAY + 12 * H, H),
+            t,
+        );
+        let six = memo.get(B, &sym("BTC"), Period::H1, 6, t).unwrap().unwrap();
+        let ts: Vec<i64> = six
+            .retail_crowd
+            .iter()
+            .map(|r| (r.timestamp - DAY) / H)
+            .collect();
+        assert_eq!(ts, [7, 8, 9, 10, 11, 12]);
+        assert!(memo.get(B, &sym("BTC"), Period::H1, 12, t).is_some());
+        assert!(memo.get(B, &sym("BTC"), Period::H1, 13, t).is_none());
+        // A later, smaller fetch does not replace the larger series while it is valid.
+        memo.put(
+            B,
+            &sym("BTC"),
+            Period::H1,
+            6,
+            &series(DAY + 7 * H, DAY + 12 * H, DAY + 12 * H, H),
+            t,
+        );
+        assert!(memo.get(B, &sym("BTC"), Period::H1, 12, t).is_some());
+    }
+
+    #[test]
+    fn the_key_is_venue_symbol_and_period() {
         let memo = Memo::default();
         let t = DAY + 30 * S;
-        memo.put(&sym("BTC"), Period::H1, 6, &ok(), t);
-        assert!(memo.get(&sym("BTC"), Period::H1, 6, t).is_some());
-        assert!(memo.get(&sym("BTC"), Period::H1, 18, t).is_none());
-        assert!(memo.get(&sym("BTC"), Period::M5, 6, t).is_none());
-        assert!(memo.get(&sym("ETH"), Period::H1, 6, t).is_none());
+        memo.put(B, &sym("BTC"), Period::H1, 6, &ok(), t);
+        assert!(memo.get(B, &sym("BTC"), Period::H1, 6, t).is_some());
+        assert!(memo.get(B, &sym("BTC"), Period::M5, 6, t).is_none());
+        assert!(memo.get(B, &sym("ETH"), Period::H1, 6, t).is_none());
     }
 
     #[test]
-    fn unknown_symbols_are_remembered_and_failures_are_not() {
+    fn unknown_symbols_are_remembered_for_any_rows_and_failures_are_not() {
         let memo = Memo::default();
         let t = DAY + 30 * S;
         let unknown = Err(ApiError::UnknownSymbol {
             symbol: "NOPEUSDT".into(),
         });
-        memo.put(&sym("NOPE"), Period::H1, 6, &unknown, t);
-        assert_eq!(memo.get(&sym("NOPE"), Period::H1, 6, t), Some(unknown));
+        memo.put(B, &sym("NOPE"), Period::H1, 6, &unknown, t);
+        assert_eq!(memo.get(B, &sym("NOPE"), Period::H1, 500, t), Some(unknown));
         for e in [
             ApiError::UpstreamTimeout,
             ApiError::upstream("x"),
             ApiError::UpstreamRateLimited {
                 retry_after_secs: 7,
             },
+            ApiError::UpstreamBudgetExhausted {
+                retry_after_secs: 7,
+            },
         ] {
-            memo.put(&sym("BTC"), Period::H1, 6, &Err(e), t);
+            memo.put(B, &sym("BTC"), Period::H1, 6, &Err(e), t);
         }
-        assert_eq!(memo.get(&sym("BTC"), Period::H1, 6, t), None);
+        assert_eq!(memo.get(B, &sym("BTC"), Period::H1, 6, t), None);
         assert_eq!(memo.len(), 1);
     }
 
     #[test]
     fn the_memo_is_bounded_dropping_expired_entries_then_the_soonest_to_expire() {
         let memo = Memo::new(2);
-        let t = DAY + 12 * 60 * MIN + 30 * S;
-        memo.put(&sym("A"), Period::M5, 6, &ok(), t); // expires 12:05:05
-        memo.put(&sym("B"), Period::H1, 6, &ok(), t); // expires 12:05:30 (cap)
-        memo.put(&sym("C"), Period::H1, 6, &ok(), t);
+        let t = DAY + 12 * H + 30 * S;
+        memo.put(B, &sym("A"), Period::M5, 6, &ok(), t); // expires 12:05:05
+        memo.put(B, &sym("B"), Period::H1, 6, &ok(), t); // expires 13:00:05
+        memo.put(B, &sym("C"), Period::H1, 6, &ok(), t);
         assert_eq!(memo.len(), 2);
-        assert!(memo.get(&sym("A"), Period::M5, 6, t).is_none());
-        assert!(memo.get(&sym("B"), Period::H1, 6, t).is_some());
+        assert!(memo.get(B, &sym("A"), Period::M5, 6, t).is_none());
+        assert!(memo.get(B, &sym("B"), Period::H1, 6, t).is_some());
         // Once both have expired, a new entry makes room by dropping them.
-        let later = t + 400 * S;
-        memo.put(&sym("D"), Period::H1, 6, &ok(), later);
+        let later = t + 2 * H;
+        memo.put(B, &sym("D"), Period::H1, 6, &ok(), later);
         assert_eq!(memo.len(), 1);
     }
 }

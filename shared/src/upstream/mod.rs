@@ -1,7 +1,8 @@
 //! The upstreams: one adapter folder per venue, each implementing [`PositioningSource`], plus
-//! what every venue shares — the policy ([`policy`]: deadline, retries, rate-limit quiet), the
-//! memo of answers ([`memo`]), the request budget ([`budget`]) and the fan-out over many coins
-//! ([`fanout`]).
+//! what every venue shares — the policy ([`policy`]: deadline, retries, rate-limit quiet), and
+//! what a warm instance keeps ([`warm`]: the memo of answers ([`memo`]), a request budget per
+//! venue ([`budget`]), the refresh ledger ([`refresh`])), and the fan-out over many coins
+//! ([`fanout`]). Every fetch goes through [`warm::Warm::fetch`].
 //!
 //! Adding a venue: one folder here (client + parser + its policy figures), one stand-in module,
 //! one configuration entry (its base URL).
@@ -11,8 +12,12 @@ pub mod budget;
 pub mod fanout;
 pub mod memo;
 pub mod policy;
+pub mod refresh;
+pub mod warm;
 
 use std::future::Future;
+
+use serde::Serialize;
 
 use crate::domain::{ApiError, CohortSeries, Period, Symbol, Venue};
 
@@ -22,6 +27,10 @@ pub trait PositioningSource {
 
     /// What every answer's `source` says about where its data came from.
     fn source(&self) -> &'static str;
+
+    /// The most upstream requests one [`PositioningSource::fetch`] of `rows` rows can send,
+    /// retries included: reserved from the budget before the fetch.
+    fn max_requests(&self, rows: u16) -> u32;
 
     /// The newest `rows` buckets of the three cohorts of `instrument` at `period` (a cohort the
     /// venue does not publish is an empty series), with what the fetch cost.
@@ -35,9 +44,29 @@ pub trait PositioningSource {
 
 /// A fetch's result and what it cost, returned together (never stashed aside).
 #[derive(Debug)]
-pub struct Fetched {
-    pub result: Result<CohortSeries, ApiError>,
+pub struct Fetched<T = CohortSeries> {
+    pub result: Result<T, ApiError>,
     pub report: UpstreamReport,
+    /// Answered from this instance's memo: nothing was sent.
+    pub from_memo: bool,
+}
+
+impl<T> Fetched<T> {
+    /// Where this fetch's data came from, as an answer states it.
+    pub fn provenance(&self, source: &impl PositioningSource) -> Provenance {
+        Provenance {
+            source: source.source(),
+            from_memo: self.from_memo,
+        }
+    }
+}
+
+/// Where an answer's data came from, as its `source` and `from_memo` fields say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    pub source: &'static str,
+    /// Served from this instance's memo of upstream answers: no upstream request was sent.
+    pub from_memo: bool,
 }
 
 /// What one fetch cost upstream, for the call's log line.

@@ -34,6 +34,8 @@ pub struct ScreenerData {
     pub upstream_calls: u32,
     /// Coins answered from this instance's memo of upstream answers.
     pub memo_hits: usize,
+    /// What became of `refresh=true`: honoured at most once per bucket per API key.
+    pub refresh: Refresh,
     /// The pin order in force: BTC, ETH, SOL, then the caller's `pinned`.
     pub pinned: Vec<String>,
     /// The caller's pins that are not among the coins screened or unknown to Binance: ignored.
@@ -64,12 +66,24 @@ pub struct CoinErrorDetail {
     pub message: String,
 }
 
+/// What became of the caller's `refresh=true`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refresh {
+    /// No `refresh=true`.
+    NotAsked,
+    /// Every coin was asked of the upstream again.
+    Honoured,
+    /// This API key already refreshed in this bucket of the period: the memo answered.
+    DeclinedOncePerBucket,
+}
+
 fn note(threshold: crate::domain::Pct) -> String {
     format!(
         "One row per coin, as /v1/divergence at its newest bucket, with account_gap and \
          smart_money_consensus as /v1/signal's now; confidence is /v1/signal's formula over the \
          buckets fetched. Upstream answers are reused by this instance until the next bucket can \
-         appear (refresh=true asks again). {}",
+         appear (refresh=true asks again, once per bucket per API key). {}",
         divergence_note(threshold)
     )
 }
@@ -91,14 +105,15 @@ pub fn answer(
     (coins, universe): (Vec<Symbol>, &'static str),
     fetched: Vec<CoinFetched>,
     rows: u16,
+    refresh: Refresh,
 ) -> Result<ScreenerData, ApiError> {
     let params = signal_params(config);
-    let upstream_calls: u32 = fetched.iter().map(|f| f.report.requests).sum();
-    let memo_hits = fetched.iter().filter(|f| f.memo_hit).count();
+    let upstream_calls: u32 = fetched.iter().map(|f| f.fetched.report.requests).sum();
+    let memo_hits = fetched.iter().filter(|f| f.fetched.from_memo).count();
     let mut lines = Vec::new();
     let mut failures: Vec<(Symbol, ApiError)> = Vec::new();
     for f in fetched {
-        let row = f.result.and_then(|series| {
+        let row = f.fetched.result.and_then(|series| {
             screener::row(
                 &f.symbol,
                 &series,
@@ -141,6 +156,7 @@ pub fn answer(
         },
         upstream_calls,
         memo_hits,
+        refresh,
         pinned: screener::pin_order(&screen.ranking.pinned)
             .iter()
             .map(Symbol::to_string)

@@ -109,6 +109,11 @@ impl PositioningSource for Binance<'_> {
         self.source
     }
 
+    /// Three cohorts, each tried at most 1 + [`policy::MAX_RETRIES`] times.
+    fn max_requests(&self, _rows: u16) -> u32 {
+        3 * (1 + policy::MAX_RETRIES)
+    }
+
     /// The three series fetched concurrently within one deadline. All three empty means Binance
     /// does not know the symbol; a failing cohort fails the fetch.
     async fn fetch(&self, symbol: &Symbol, period: Period, rows: u16) -> Fetched {
@@ -120,7 +125,11 @@ impl PositioningSource for Binance<'_> {
             requests: requests.load(Ordering::Relaxed),
             outcome: result.as_ref().map_or_else(ApiError::code, |_| "ok"),
         };
-        Fetched { result, report }
+        Fetched {
+            result,
+            report,
+            from_memo: false,
+        }
     }
 }
 
