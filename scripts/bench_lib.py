@@ -240,8 +240,9 @@ class StandIn:
 class LocalApi:
     """`cargo lambda watch --release` over the stand-in, one instance per function."""
 
-    def __init__(self, standin: StandIn):
+    def __init__(self, standin: StandIn, extra_env: dict[str, str] | None = None):
         self.port = free_port()
+        extra = [a for k, v in (extra_env or {}).items() for a in ("--env-var", f"{k}={v}")]
         cargo_lambda = ROOT / ".tools" / "venv" / "bin" / "cargo-lambda"
         cmd = [str(cargo_lambda), "lambda"] if cargo_lambda.exists() else ["cargo", "lambda"]
         self.log = open(OUT / "cargo-lambda-watch.log", "w")
@@ -249,7 +250,7 @@ class LocalApi:
             cmd + ["watch", "--release", "--ignore-changes", "-A", "127.0.0.1", "-P", str(self.port),
                    "--env-var", f"BINANCE_BASE_URL={standin.base_url}",
                    # As deployed (template.yaml LoggingConfig): JSON lines at INFO, one per answer.
-                   "--env-var", "AWS_LAMBDA_LOG_FORMAT=JSON", "--env-var", "AWS_LAMBDA_LOG_LEVEL=INFO"],
+                   "--env-var", "AWS_LAMBDA_LOG_FORMAT=JSON", "--env-var", "AWS_LAMBDA_LOG_LEVEL=INFO"] + extra,
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         self.conn: http.client.HTTPConnection | None = None

@@ -39,8 +39,9 @@ impl Cohort {
     }
 }
 
-/// Symbols that have data; any other symbol answers `200 []` like Binance.
-pub const SYMBOLS: [&str; 10] = [
+/// Symbols that have data (every coin of the screener's default universe, so that the offline
+/// demo shows no spurious errors); any other symbol answers `200 []` like Binance.
+pub const SYMBOLS: [&str; 20] = [
     "BTCUSDT",
     "ETHUSDT",
     "SOLUSDT",
@@ -51,6 +52,16 @@ pub const SYMBOLS: [&str; 10] = [
     "AVAXUSDT",
     "LINKUSDT",
     "1000PEPEUSDT",
+    "TRXUSDT",
+    "DOTUSDT",
+    "TONUSDT",
+    "SUIUSDT",
+    "LTCUSDT",
+    "BCHUSDT",
+    "NEARUSDT",
+    "APTUSDT",
+    "ARBUSDT",
+    "OPUSDT",
 ];
 
 pub const MINUTE_MS: i64 = 60_000;

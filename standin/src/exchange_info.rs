@@ -32,6 +32,16 @@ const PRECISIONS: [(u32, u32); SYMBOLS.len()] = [
     (4, 0),
     (3, 2),
     (7, 0),
+    (5, 0),
+    (3, 1),
+    (4, 1),
+    (4, 1),
+    (2, 3),
+    (2, 3),
+    (4, 0),
+    (4, 1),
+    (4, 1),
+    (4, 1),
 ];
 
 pub(crate) fn body(server_time_ms: i64) -> Value {

@@ -39,8 +39,8 @@ impl Warm {
 
     /// `rows` rows of `symbol` at `period` from `source`: from the memo when it holds them (and
     /// `fresh` is not asked), else fetched within the venue's budget and remembered. A fetch the
-    /// budget cannot afford is not sent: `503 upstream_budget_exhausted` with the seconds until
-    /// it can.
+    /// budget cannot afford is not sent: the memo answers if it can (even when `fresh` was
+    /// asked), else `503 upstream_budget_exhausted` with the seconds until the budget can.
     pub async fn fetch(
         &self,
         source: &impl PositioningSource,
@@ -64,6 +64,17 @@ impl Warm {
         let reservation = match budget.reserve(source.max_requests(rows), asked_at) {
             Ok(r) => r,
             Err(retry_after_secs) => {
+                // A fresh fetch the budget cannot afford: what the memo holds is still right.
+                let kept = fresh
+                    .then(|| self.memo.get(venue, symbol, period, rows, asked_at))
+                    .flatten();
+                if let Some(result) = kept {
+                    return Fetched {
+                        result,
+                        report: UpstreamReport::NONE,
+                        from_memo: true,
+                    };
+                }
                 tracing::warn!(
                     venue = venue.id(),
                     symbol = symbol.as_str(),
@@ -87,5 +98,86 @@ impl Warm {
             report: fetched.report,
             from_memo: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::domain::{Decimal, Reading};
+
+    /// A venue answering one bucket per cohort, counting its fetches.
+    struct Counting(AtomicU32);
+
+    impl PositioningSource for Counting {
+        fn venue(&self) -> Venue {
+            Venue::Binance
+        }
+        fn source(&self) -> &'static str {
+            "counting"
+        }
+        fn max_requests(&self, _rows: u16) -> u32 {
+            9
+        }
+        async fn fetch(&self, _: &Symbol, period: Period, _: u16) -> Fetched {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            let r = Reading {
+                timestamp: crate::domain::clock::newest_visible_bucket(period, now_ms()),
+                long_share: Decimal::parse("0.6").unwrap(),
+                short_share: Decimal::parse("0.4").unwrap(),
+                long_short_ratio: None,
+            };
+            Fetched {
+                result: Ok(CohortSeries {
+                    retail_crowd: vec![r],
+                    top_traders_by_accounts: vec![r],
+                    top_traders_by_position: vec![r],
+                }),
+                report: UpstreamReport {
+                    elapsed_ms: 1,
+                    requests: 3,
+                    outcome: "ok",
+                },
+                from_memo: false,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_repeat_costs_nothing_and_a_spent_budget_falls_back_to_the_memo_or_says_503() {
+        let venue = Counting(AtomicU32::new(0));
+        // Room for one worst-case fetch (9) and, once it settles to the 3 it sent, one more.
+        let warm = Warm::new(|_| 12);
+        let btc = Symbol::from_coin("BTC").unwrap();
+        let first = warm.fetch(&venue, &btc, Period::H4, 6, false).await;
+        assert!(first.result.is_ok() && !first.from_memo);
+        let again = warm.fetch(&venue, &btc, Period::H4, 6, false).await;
+        assert!(again.from_memo && again.report.requests == 0);
+        // 3 + 9 fits; then 6 + 9 does not: the budget is spent for new fetches.
+        let eth = Symbol::from_coin("ETH").unwrap();
+        assert!(
+            !warm
+                .fetch(&venue, &eth, Period::H4, 6, false)
+                .await
+                .from_memo
+        );
+        let fresh = warm.fetch(&venue, &btc, Period::H4, 6, true).await;
+        assert!(
+            fresh.result.is_ok() && fresh.from_memo,
+            "the memo answers a refused refresh"
+        );
+        let sol = warm
+            .fetch(
+                &venue,
+                &Symbol::from_coin("SOL").unwrap(),
+                Period::H4,
+                6,
+                false,
+            )
+            .await;
+        assert_eq!(sol.result.unwrap_err().code(), "upstream_budget_exhausted");
+        assert_eq!(venue.0.load(Ordering::SeqCst), 2);
     }
 }
