@@ -50,6 +50,36 @@ impl Decimal {
         Fixed(div_round(self.0, 1_000_000))
     }
 
+    /// `self / other` to 10 decimals, rounded half away from zero; `None` when `other` is zero or
+    /// the quotient does not fit.
+    pub fn checked_div(self, other: Decimal) -> Option<Decimal> {
+        if other.0 == 0 {
+            return None;
+        }
+        let (n, d) = (i128::from(self.0) * i128::from(SCALE), i128::from(other.0));
+        let (q, r) = (n / d, n % d);
+        let q = if 2 * r.abs() >= d.abs() {
+            q + (n.signum() * d.signum())
+        } else {
+            q
+        };
+        i64::try_from(q).ok().map(Decimal)
+    }
+
+    /// The long share of a venue that publishes only the long/short ratio r: r / (1 + r).
+    /// `None` for a negative ratio.
+    pub fn share_of_ratio(ratio: Decimal) -> Option<Decimal> {
+        if ratio.0 < 0 {
+            return None;
+        }
+        ratio.checked_div(Decimal(ratio.0.checked_add(SCALE)?))
+    }
+
+    /// `1 - self`: the other side of a share.
+    pub fn complement(self) -> Decimal {
+        Decimal(SCALE - self.0)
+    }
+
     /// Parses a decimal string (`"0.6575"`, `"-1.5"`, `"12"`); digits beyond the 10th decimal are
     /// rounded half away from zero. Rejects exponents, `NaN`, `Infinity`, empty strings, signs
     /// without digits and numbers beyond ±9.2e8.
@@ -222,6 +252,22 @@ mod tests {
         ] {
             assert!(Decimal::parse(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn division_rounds_to_ten_decimals_and_a_ratio_gives_its_long_share() {
+        // 2 / 3 = 0.6666666666|6… → 0.6666666667.
+        assert_eq!(d("2").checked_div(d("3")), Some(Decimal(6_666_666_667)));
+        assert_eq!(d("-2").checked_div(d("3")), Some(Decimal(-6_666_666_667)));
+        assert_eq!(d("1").checked_div(Decimal::ZERO), None);
+        // OKX's 1.3402061855670102 → 1.3402061856 → / 2.3402061856 = 0.5726872246…
+        let r = d("1.3402061855670102");
+        assert_eq!(Decimal::share_of_ratio(r), Some(Decimal(5_726_872_247)));
+        assert_eq!(Decimal::share_of_ratio(r).unwrap().to_percent(), Fixed(5727));
+        assert_eq!(Decimal::share_of_ratio(d("1")), Some(d("0.5")));
+        assert_eq!(Decimal::share_of_ratio(Decimal::ZERO), Some(Decimal::ZERO));
+        assert_eq!(Decimal::share_of_ratio(d("-1")), None);
+        assert_eq!(d("0.6784").complement(), d("0.3216"));
     }
 
     #[test]
