@@ -263,7 +263,10 @@ mod tests {
         // OKX's 1.3402061855670102 → 1.3402061856 → / 2.3402061856 = 0.5726872246…
         let r = d("1.3402061855670102");
         assert_eq!(Decimal::share_of_ratio(r), Some(Decimal(5_726_872_247)));
-        assert_eq!(Decimal::share_of_ratio(r).unwrap().to_percent(), Fixed(5727));
+        assert_eq!(
+            Decimal::share_of_ratio(r).unwrap().to_percent(),
+            Fixed(5727)
+        );
         assert_eq!(Decimal::share_of_ratio(d("1")), Some(d("0.5")));
         assert_eq!(Decimal::share_of_ratio(Decimal::ZERO), Some(Decimal::ZERO));
         assert_eq!(Decimal::share_of_ratio(d("-1")), None);
