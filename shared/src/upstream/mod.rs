@@ -8,12 +8,17 @@
 //! one configuration entry (its base URL).
 
 pub mod binance;
+pub mod bitget;
 pub mod budget;
+pub mod bybit;
 pub mod fanout;
+pub mod gate;
 pub mod memo;
+pub mod okx;
 pub mod policy;
 pub mod refresh;
 pub mod warm;
+pub mod wire;
 
 use std::future::Future;
 

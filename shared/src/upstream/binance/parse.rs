@@ -1,29 +1,20 @@
 //! Parsing Binance's ratio series: decimal strings, timestamps as numbers or strings, any order.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 use crate::domain::{Decimal, Reading};
+use crate::upstream::wire::{body_error, NumText};
 
-/// Why a body could not be read as a ratio series.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unreadable upstream body: {0}")]
-pub struct BodyError(pub String);
+pub use crate::upstream::wire::BodyError;
 
 /// Parses a ratio-series body into readings sorted oldest first, one per timestamp (the first
 /// served wins when a timestamp repeats). `[]` parses to an empty series.
 pub fn parse_series(body: &[u8]) -> Result<Vec<Reading>, BodyError> {
-    let rows: Vec<RawRow<'_>> = serde_json::from_slice(body).map_err(|e| {
-        let what = match e.classify() {
-            serde_json::error::Category::Eof => "truncated JSON",
-            serde_json::error::Category::Syntax => "not JSON",
-            _ => "not an array of ratio rows",
-        };
-        BodyError(format!("{what} ({e})"))
-    })?;
+    let rows: Vec<RawRow<'_>> =
+        serde_json::from_slice(body).map_err(|e| body_error(&e, "not an array of ratio rows"))?;
     let mut readings = rows
         .into_iter()
         .map(RawRow::into_reading)
@@ -75,38 +66,6 @@ impl RawRow<'_> {
             short_share,
             long_short_ratio,
         })
-    }
-}
-
-/// A number Binance sends as a string (usually) or as a JSON number; kept as text, parsed exactly.
-struct NumText<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for NumText<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = NumText<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a decimal string or number")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(NumText(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(NumText(Cow::Owned(v.to_owned())))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(NumText(Cow::Owned(v.to_string())))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(NumText(Cow::Owned(v.to_string())))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                // Display of a finite f64 is its shortest round-trip decimal, with no exponent.
-                Ok(NumText(Cow::Owned(v.to_string())))
-            }
-        }
-        d.deserialize_any(V)
     }
 }
 
