@@ -103,6 +103,9 @@ def test_confidence_changes_pins_filters_and_limit(api, schemas):
     assert symbols[:4] == ["BTCUSDT", "ETHUSDT", "LINKUSDT", "DOGEUSDT"] and len(symbols) == 5
     assert (d["counts"]["matched"], d["counts"]["returned"]) == (7, 5)
     for row in d["rows"]:
+        if row["signal"] == "neutral":
+            assert (row["confidence"], row["strength"]) == (None, None), row
+            continue
         assert row["strength"] == ("strong" if row["confidence"] >= 80 else "moderate" if row["confidence"] >= 60 else "weak")
         assert row["gap_change_window"] == "6h" and isinstance(row["gap_change"], float)
     coins = "BTC,ETH,XRP,DOGE,ADA,LINK,AVAX"

@@ -317,8 +317,23 @@ mod tests {
             (Some(10), Some(6))
         );
         for row in d["rows"].as_array().unwrap() {
-            assert!(row["confidence"].as_u64().unwrap() <= 100, "{row}");
-            assert!(row["strength"].is_string());
+            // A score exactly when the row carries a signal, and its strength by the score.
+            match row["confidence"].as_u64() {
+                None => assert_eq!(
+                    (&row["signal"], &row["strength"]),
+                    (&"neutral".into(), &Value::Null),
+                    "{row}"
+                ),
+                Some(score) => {
+                    assert_ne!(row["signal"], "neutral", "{row}");
+                    let strength = match score {
+                        80.. => "strong",
+                        60..=79 => "moderate",
+                        _ => "weak",
+                    };
+                    assert_eq!(row["strength"], strength, "{row}");
+                }
+            }
             assert!(row["gap_change"].is_number(), "{row}");
             assert_eq!(row["gap_change_window"], "6h");
         }

@@ -92,7 +92,14 @@ mod tests {
         assert!(d["trend"]["direction"].is_string());
         assert_eq!(d["volatility"]["deltas"], 24);
         assert!(d["volatility"]["change"].is_string());
-        assert!(d["confidence"]["score"].as_u64().unwrap() <= 100);
+        // BTC is crowd_over_long here: a score, equal to the weighted components.
+        let c = &d["confidence"];
+        let part = |k: &str| c["components"][k].as_f64().unwrap();
+        let weighted = 35.0 * part("distance")
+            + 25.0 * part("agreement")
+            + 25.0 * part("persistence")
+            + 15.0 * part("completeness");
+        assert_eq!(c["score"].as_u64(), Some(weighted.round() as u64), "{c}");
         assert_eq!(d["data_quality"]["series_aligned"], true);
         assert_eq!(d["data_quality"]["missing_buckets"], 0);
         assert_eq!(standin.request_count(), 3, "one request per cohort");

@@ -8,7 +8,7 @@ use super::divergence::{Divergence, Signal};
 use super::history::history;
 use super::signal::{self, Consensus, SignalParams, Strength};
 use crate::domain::names::one_of;
-use crate::domain::{ApiError, CohortSeries, CoinList, Fixed, Pct, Period, Symbol};
+use crate::domain::{ApiError, CohortSeries, CoinList, Pct, Period, Symbol};
 
 /// Always first when present among the rows, before the caller's `pinned`.
 pub const DEFAULT_PINS: [&str; 3] = ["BTCUSDT", "ETHUSDT", "SOLUSDT"];
@@ -128,9 +128,10 @@ pub struct Ranking {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RowConfidence {
-    /// `/v1/signal`'s confidence score, over the buckets fetched here (see `Screen::rows`).
-    pub confidence: u8,
-    pub strength: Strength,
+    /// `/v1/signal`'s confidence score, over the buckets fetched here (see `Screen::rows`);
+    /// `null` for a neutral row (no signal to be confident in).
+    pub confidence: Option<u8>,
+    pub strength: Option<Strength>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -185,16 +186,16 @@ pub fn row(
     let confidence = include_confidence.then(|| {
         let persistence = signal::persistence(&points, period, params.threshold);
         let quality = signal::data_quality(series, &points, period, 0);
-        let beyond_hours = match persistence.beyond_threshold {
-            true => persistence.duration_hours.unwrap_or(Fixed(0)),
-            false => Fixed(0),
+        let beyond_buckets = match persistence.beyond_threshold {
+            true => persistence.consecutive_buckets,
+            false => 0,
         };
         let c = signal::confidence(
             now.long_pct_gap,
             params.threshold,
             account_gap,
-            beyond_hours,
-            params.smoothing_hours,
+            beyond_buckets,
+            signal::confidence::persistence_buckets(period, params.smoothing_hours),
             (quality.complete_buckets, quality.expected_buckets),
         );
         RowConfidence {
@@ -230,7 +231,11 @@ fn sort_key(row: &Row, by: SortBy) -> Option<i64> {
         SortBy::AbsGap => Some(row.long_pct_gap.units().abs()),
         SortBy::SmartMoneyLongPct => Some(row.smart_money_long_pct.units()),
         SortBy::RetailLongPct => Some(row.retail_long_pct.units()),
-        SortBy::Confidence => row.confidence.as_ref().map(|c| i64::from(c.confidence)),
+        SortBy::Confidence => row
+            .confidence
+            .as_ref()
+            .and_then(|c| c.confidence)
+            .map(i64::from),
         SortBy::GapChange => row
             .change
             .as_ref()
@@ -250,7 +255,8 @@ fn keep(row: &Row, ranking: &Ranking) -> bool {
         && ranking.strengths.as_ref().is_none_or(|s| {
             row.confidence
                 .as_ref()
-                .is_some_and(|c| s.contains(&c.strength))
+                .and_then(|c| c.strength)
+                .is_some_and(|strength| s.contains(&strength))
         })
 }
 
@@ -316,7 +322,7 @@ pub fn rank(rows: Vec<Row>, ranking: &Ranking) -> (Vec<Row>, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Decimal, Reading};
+    use crate::domain::{Decimal, Fixed, Reading};
 
     fn sym(c: &str) -> Symbol {
         Symbol::from_coin(c).unwrap()
@@ -382,7 +388,10 @@ mod tests {
         // distance min(1, 15/16) = 0.94, agreement 1, persistence 12/12 = 1 (all 31 buckets are
         // beyond −8), completeness 1: round(32.9 + 25 + 25 + 15) = 98.
         let c = r.confidence.as_ref().unwrap();
-        assert_eq!((c.confidence, c.strength), (98, Strength::Strong));
+        assert_eq!(
+            (c.confidence, c.strength),
+            (Some(98), Some(Strength::Strong))
+        );
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["confidence"], 98);
         assert_eq!(json["strength"], "strong");

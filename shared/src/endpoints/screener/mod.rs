@@ -360,13 +360,15 @@ mod tests {
     fn confidence_and_strength_sort_and_filter_and_a_null_gap_change_sorts_last() {
         let mut rs = rows();
         for (row, score) in rs.iter_mut().zip([90u8, 40, 70, 85, 60, 10, 55]) {
+            // A neutral row (XRP, LINK, SOL) has no confidence score.
+            let directional = row.signal != crate::maths::divergence::Signal::Neutral;
             row.confidence = Some(RowConfidence {
-                confidence: score,
-                strength: match score {
+                confidence: directional.then_some(score),
+                strength: directional.then_some(match score {
                     80.. => Strength::Strong,
                     60..=79 => Strength::Moderate,
                     _ => Strength::Weak,
-                },
+                }),
             });
             row.change = Some(RowChange {
                 gap_change: (score != 10).then_some(Fixed(i64::from(score) - 50)),
@@ -379,19 +381,18 @@ mod tests {
             ("pinned", "LINK"),
         ])
         .unwrap();
+        // Pins first; then ADA 60, DOGE 40; XRP (neutral, no score) last.
         assert_eq!(
             symbols(&rank(rs.clone(), &s).0),
-            ["BTC", "ETH", "SOL", "LINK", "XRP", "ADA", "DOGE"]
+            ["BTC", "ETH", "SOL", "LINK", "ADA", "DOGE", "XRP"]
         );
         let s = ranking(&[
             ("include_confidence", "true"),
             ("strength", "strong,moderate"),
         ])
         .unwrap();
-        assert_eq!(
-            symbols(&rank(rs.clone(), &s).0),
-            ["BTC", "ETH", "ADA", "XRP"]
-        );
+        // A neutral row never matches a strength (XRP's 90 would have been strong).
+        assert_eq!(symbols(&rank(rs.clone(), &s).0), ["BTC", "ETH", "ADA"]);
         for (order, rest) in [
             ("asc", ["DOGE", "ADA", "XRP", "LINK"]),
             ("desc", ["XRP", "ADA", "DOGE", "LINK"]),

@@ -7,9 +7,8 @@ use crate::domain::names::{boolean, set_of};
 use crate::domain::{ApiError, CoinList, Fixed, Pct, Period};
 use crate::maths::divergence::Signal;
 use crate::maths::screener::{ChangeWindow, Ranking, SortBy, SortOrder};
+use crate::maths::signal::confidence::persistence_buckets;
 use crate::maths::signal::{Strength, LOOKBACK};
-
-const HOUR_MS: i64 = 3_600_000;
 
 /// What `/v1/screener` accepts.
 pub const SCREENER_PARAMS: &[&str] = &[
@@ -184,8 +183,8 @@ impl Screen {
 
     /// Rows to fetch per cohort: the fewest the asked outputs need.
     /// - the row alone: [`NEWEST_ROWS`] (the newest bucket, with room for a late cohort);
-    /// - `include_confidence`: the smoothing window in buckets (where `persistence` saturates)
-    ///   plus that room;
+    /// - `include_confidence`: the buckets where `persistence` saturates (the smoothing window in
+    ///   buckets, at least 6) plus that room;
     /// - `include_changes`: the window in buckets, plus one for its start, plus that room;
     ///
     /// the largest of those, at most 500 (Binance's maximum, what `/v1/signal` fetches).
@@ -194,9 +193,8 @@ impl Screen {
         let period_ms = self.period.millis();
         let mut n = room;
         if self.include_confidence {
-            let smoothing_ms = i64::from(smoothing_hours) * HOUR_MS;
-            let k = (smoothing_ms + period_ms - 1) / period_ms;
-            n = n.max(k as usize + room);
+            let k = persistence_buckets(self.period, smoothing_hours);
+            n = n.max(k + room);
         }
         if let Some(w) = self.changes {
             n = n.max((w.millis() / period_ms) as usize + 1 + room);
@@ -459,9 +457,10 @@ mod tests {
             limit(&[("period", "5m"), ("include_confidence", "true")]),
             144 + 6
         );
+        // At 1d the 12h window is one bucket, but persistence saturates only after 6.
         assert_eq!(
             limit(&[("period", "1d"), ("include_confidence", "true")]),
-            1 + 6
+            6 + 6
         );
         assert_eq!(
             limit(&[("period", "1h"), ("include_changes", "true")]),

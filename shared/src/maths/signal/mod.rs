@@ -146,9 +146,9 @@ pub fn report(
     let account_gap = accounts.map(|a| account_gap(a, now.retail_long_pct));
     let persistence = persistence(&points, period, params.threshold);
     let quality = data_quality(series, &points, period, clock_ms);
-    let beyond_hours = match persistence.beyond_threshold {
-        true => persistence.duration_hours.unwrap_or(Fixed(0)),
-        false => Fixed(0),
+    let beyond_buckets = match persistence.beyond_threshold {
+        true => persistence.consecutive_buckets,
+        false => 0,
     };
     Report {
         smart_money_consensus: SmartMoneyConsensus {
@@ -165,8 +165,8 @@ pub fn report(
             now.long_pct_gap,
             params.threshold,
             account_gap,
-            beyond_hours,
-            params.smoothing_hours,
+            beyond_buckets,
+            confidence::persistence_buckets(period, params.smoothing_hours),
             (quality.complete_buckets, quality.expected_buckets),
         ),
         now: Now {
