@@ -38,6 +38,7 @@ pub fn signal_params(config: &Config) -> SignalParams {
         sustained: config.signal_sustained,
         smoothing_hours: config.signal_smoothing_hours,
         consensus_level: CONSENSUS_LEVEL_PCT,
+        retention_ms: crate::upstream::binance::RETENTION_MS,
     }
 }
 

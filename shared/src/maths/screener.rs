@@ -185,7 +185,8 @@ pub fn row(
     };
     let confidence = include_confidence.then(|| {
         let persistence = signal::persistence(&points, period, params.threshold);
-        let quality = signal::data_quality(series, &points, period, 0);
+        let window = usize::from(rows).min(params.window(period));
+        let quality = signal::data_quality(series, &points, period, 0, window);
         let beyond_buckets = match persistence.beyond_threshold {
             true => persistence.consecutive_buckets,
             false => 0,
@@ -344,6 +345,7 @@ mod tests {
         sustained: Fixed(1000),
         smoothing_hours: 12,
         consensus_level: Fixed(5500),
+        retention_ms: 30 * 24 * H,
     };
 
     /// Hourly buckets 1..=n; retail 60 %, accounts 56 %, smart money 50 % except the newest

@@ -63,6 +63,16 @@ pub struct SignalParams {
     pub sustained: Pct,
     pub smoothing_hours: u32,
     pub consensus_level: Pct,
+    /// How far back the venue keeps these series (Binance: about 30 days).
+    pub retention_ms: i64,
+}
+
+impl SignalParams {
+    /// Buckets of `period` the signal measures against: [`LOOKBACK`], or fewer where the venue
+    /// keeps less (30 days is 30 daily buckets).
+    pub fn window(&self, period: Period) -> usize {
+        (LOOKBACK as usize).min((self.retention_ms / period.millis()) as usize)
+    }
 }
 
 /// `7d`, `24h`, `90m`: a window as a reader writes it.
@@ -145,7 +155,7 @@ pub fn report(
         .map(|i| series.top_traders_by_accounts[i].long_share.to_percent());
     let account_gap = accounts.map(|a| account_gap(a, now.retail_long_pct));
     let persistence = persistence(&points, period, params.threshold);
-    let quality = data_quality(series, &points, period, clock_ms);
+    let quality = data_quality(series, &points, period, clock_ms, params.window(period));
     let beyond_buckets = match persistence.beyond_threshold {
         true => persistence.consecutive_buckets,
         false => 0,
@@ -255,22 +265,25 @@ mod tests {
             top_traders_by_position: s(&[0, 1, 2, 3, 4]),
         };
         let points = history(&series, 500, H);
-        let q = data_quality(&series, &points, Period::H1, 4 * H + 90_000);
+        // The answer says it covers the 5 buckets 0h..4h.
+        let q = data_quality(&series, &points, Period::H1, 4 * H + 90_000, 5);
         assert_eq!(
             (q.newest_bucket, q.newest_bucket_age_seconds),
             (Some(4 * H), Some(90))
         );
         assert_eq!((q.stale, q.series_aligned), (Some(false), false));
         assert_eq!(q.newest_by_cohort.top_traders_by_accounts, Some(3 * H));
+        // Complete: 0h, 1h, 3h; 2h lacks accounts and so does the newest, 4h.
         assert_eq!(
             (q.expected_buckets, q.complete_buckets, q.missing_buckets),
-            (4, 3, 1)
+            (5, 3, 2)
         );
         let params = SignalParams {
             threshold: p("8"),
             sustained: p("10"),
             smoothing_hours: 12,
             consensus_level: CONSENSUS_LEVEL_PCT,
+            retention_ms: 30 * 24 * H,
         };
         let now = Divergence::at_common_bucket(&series, p("8")).unwrap();
         let r = report(&series, now, Period::H1, &params, 4 * H);

@@ -34,6 +34,8 @@ pub const DEFAULT_RETRY_AFTER_429_SECS: u64 = 10;
 pub const DEFAULT_RETRY_AFTER_418_SECS: u64 = 120;
 /// Rows per request at most.
 pub const MAX_ROWS: u16 = 500;
+/// How far back these series go: about the last 30 days.
+pub const RETENTION_MS: i64 = 30 * 24 * 3_600_000;
 
 /// Path of a cohort's series.
 pub const fn path(cohort: Cohort) -> &'static str {
