@@ -76,6 +76,89 @@ pub fn history(series: &CohortSeries, limit: usize, period_ms: i64) -> Vec<Histo
     points
 }
 
+/// What the gap's own sections (smoothed, vs_history, persistence, trend, volatility) read of
+/// a bucket: its time, the gap and smart money's long share. A [`HistoryPoint`] has them; so does
+/// a [`GapPoint`], which needs only the two cohorts the gap is made of.
+pub trait GapReading {
+    fn timestamp(&self) -> i64;
+    fn gap(&self) -> Pct;
+    fn smart_money_long_pct(&self) -> Pct;
+}
+
+impl GapReading for HistoryPoint {
+    fn timestamp(&self) -> i64 {
+        self.timestamp
+    }
+    fn gap(&self) -> Pct {
+        self.long_pct_gap
+    }
+    fn smart_money_long_pct(&self) -> Pct {
+        self.top_traders_by_position_long_pct
+    }
+}
+
+/// One bucket in which retail_crowd and top_traders_by_position both have a reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GapPoint {
+    pub timestamp: i64,
+    pub long_pct_gap: Pct,
+    pub smart_money_long_pct: Pct,
+}
+
+impl GapReading for GapPoint {
+    fn timestamp(&self) -> i64 {
+        self.timestamp
+    }
+    fn gap(&self) -> Pct {
+        self.long_pct_gap
+    }
+    fn smart_money_long_pct(&self) -> Pct {
+        self.smart_money_long_pct
+    }
+}
+
+/// The buckets among the newest `limit` periods in which retail_crowd and top_traders_by_position
+/// both have a reading, oldest first: the gap needs only those two, so a lagging or missing
+/// top_traders_by_accounts bucket does not shift the gap's history behind `now`.
+pub fn gap_history(series: &CohortSeries, limit: usize, period_ms: i64) -> Vec<GapPoint> {
+    let (a, c) = (
+        &series.retail_crowd[..],
+        &series.top_traders_by_position[..],
+    );
+    let Some(newest) = [a.last(), c.last()]
+        .into_iter()
+        .flatten()
+        .map(|r| r.timestamp)
+        .max()
+    else {
+        return Vec::new();
+    };
+    let cutoff = newest - limit as i64 * period_ms;
+    let (mut i, mut k) = (0, 0);
+    let mut points = Vec::new();
+    while i < a.len() && k < c.len() {
+        let (x, z) = (&a[i], &c[k]);
+        match x.timestamp.cmp(&z.timestamp) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => k += 1,
+            std::cmp::Ordering::Equal => {
+                if x.timestamp > cutoff {
+                    let retail = x.long_share.to_percent();
+                    let smart = z.long_share.to_percent();
+                    points.push(GapPoint {
+                        timestamp: x.timestamp,
+                        long_pct_gap: smart - retail,
+                        smart_money_long_pct: smart,
+                    });
+                }
+                i += 1;
+                k += 1;
+            }
+        }
+    }
+    points
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +222,34 @@ mod tests {
         assert_eq!(
             json,
             r#"[{"timestamp":7,"long_pct_gap":-10.21,"retail_crowd_long_pct":65.75,"retail_crowd_ls_ratio":1.9197,"top_traders_by_accounts_long_pct":60.12,"top_traders_by_accounts_ls_ratio":1.5075,"top_traders_by_position_long_pct":55.54,"top_traders_by_position_ls_ratio":1.2492}]"#
+        );
+    }
+
+    #[test]
+    fn the_gap_history_needs_only_retail_and_smart_money() {
+        let s = |ts: &[i64], long: &str| {
+            ts.iter()
+                .map(|&t| reading(t, long, "1"))
+                .collect::<Vec<_>>()
+        };
+        let series = CohortSeries {
+            retail_crowd: s(&[1, 2, 3, 4, 5], "0.6"),
+            top_traders_by_accounts: s(&[1, 2, 3], "0.5"),
+            top_traders_by_position: s(&[1, 2, 4, 5], "0.45"),
+        };
+        let ts = |p: Vec<GapPoint>| p.iter().map(|p| p.timestamp).collect::<Vec<_>>();
+        // Accounts lag (no 4, 5) and position misses 3: the gap has 1, 2, 4, 5.
+        assert_eq!(ts(gap_history(&series, 500, 1)), [1, 2, 4, 5]);
+        assert_eq!(ts(gap_history(&series, 2, 1)), [4, 5]);
+        let p = gap_history(&series, 1, 1)[0];
+        assert_eq!(
+            (p.long_pct_gap, p.smart_money_long_pct),
+            (Pct::from_units(-1500), Pct::from_units(4500))
+        );
+        // The three-cohort history stops at 2 (3 lacks position, 4 and 5 accounts).
+        assert_eq!(
+            history(&series, 500, 1).last().map(|p| p.timestamp),
+            Some(2)
         );
     }
 }

@@ -17,7 +17,7 @@ pub mod vs_history;
 use serde::Serialize;
 
 use super::divergence::Divergence;
-use super::history::{history, HistoryPoint};
+use super::history::{gap_history, history, GapReading};
 use super::stats::div_round;
 use crate::domain::{CohortSeries, Fixed, Pct, Period};
 
@@ -106,9 +106,9 @@ pub fn window_buckets(window_ms: i64, period: Period, max: usize) -> Result<usiz
 }
 
 /// The points with `to − span_ms < timestamp <= to` (points are sorted oldest first).
-pub(crate) fn window(points: &[HistoryPoint], to: i64, span_ms: i64) -> &[HistoryPoint] {
-    let start = points.partition_point(|p| p.timestamp <= to - span_ms);
-    let end = points.partition_point(|p| p.timestamp <= to);
+pub(crate) fn window<P: GapReading>(points: &[P], to: i64, span_ms: i64) -> &[P] {
+    let start = points.partition_point(|p| p.timestamp() <= to - span_ms);
+    let end = points.partition_point(|p| p.timestamp() <= to);
     &points[start..end]
 }
 
@@ -139,7 +139,9 @@ pub struct Report {
 }
 
 /// Every section, from the fetched series and the divergence at their newest common bucket.
-/// The history sections use the buckets in which all three cohorts have a reading.
+/// The gap's sections (smoothed, vs_history, persistence, trend, volatility) use the buckets in
+/// which retail and smart money both have a reading; `changes` and `data_quality` those in which
+/// all three cohorts do.
 pub fn report(
     series: &CohortSeries,
     now: Divergence,
@@ -147,14 +149,17 @@ pub fn report(
     params: &SignalParams,
     clock_ms: i64,
 ) -> Report {
+    // Complete buckets (all three cohorts) for the changes and completeness; the gap's own
+    // history on the buckets retail and smart money share, so that it ends at `now`.
     let points = history(series, LOOKBACK as usize, period.millis());
+    let gaps = gap_history(series, LOOKBACK as usize, period.millis());
     let accounts = series
         .top_traders_by_accounts
         .binary_search_by_key(&now.timestamp, |r| r.timestamp)
         .ok()
         .map(|i| series.top_traders_by_accounts[i].long_share.to_percent());
     let account_gap = accounts.map(|a| account_gap(a, now.retail_long_pct));
-    let persistence = persistence(&points, period, params.threshold);
+    let persistence = persistence(&gaps, period, params.threshold);
     let quality = data_quality(series, &points, period, clock_ms, params.window(period));
     let beyond_buckets = match persistence.beyond_threshold {
         true => persistence.consecutive_buckets,
@@ -186,12 +191,12 @@ pub fn report(
                 .map(|a| non_top_long_pct(now.retail_long_pct, a)),
             divergence: now,
         },
-        smoothed: smoothed(&points, period, params.smoothing_hours, params.sustained),
-        vs_history: vs_history(&points, period),
+        smoothed: smoothed(&gaps, period, params.smoothing_hours, params.sustained),
+        vs_history: vs_history(&gaps, period),
         persistence,
         changes: changes(&points, period),
-        trend: trend(&points, period),
-        volatility: volatility(&points, period),
+        trend: trend(&gaps, period),
+        volatility: volatility(&gaps, period),
         data_quality: quality,
     }
 }
@@ -201,6 +206,7 @@ pub(crate) mod fixtures {
     //! Hand-made points for the section tests.
     use super::*;
     use crate::domain::Reading;
+    use crate::maths::history::HistoryPoint;
 
     pub const H: i64 = HOUR_MS;
 
@@ -291,7 +297,10 @@ mod tests {
         assert_eq!(r.smart_money_consensus.call, None);
         assert!(r.smart_money_consensus.reason.is_some());
         assert_eq!(r.now.account_gap, None);
-        assert_eq!(r.vs_history.to, Some(3 * H));
+        // Measured before: a lagging top_traders_by_accounts put vs_history one bucket behind
+        // `now` (3h); the gap's history ends at now's bucket.
+        assert_eq!(r.vs_history.to, Some(4 * H));
+        assert_eq!(r.now.divergence.timestamp, 4 * H);
         let json = serde_json::to_string(&r).unwrap();
         assert!(
             json.contains(r#""now":{"timestamp":14400000,"long_pct_gap":0.0"#),

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::domain::{Fixed, Pct, Period};
 use crate::maths::divergence::{signal, Signal};
-use crate::maths::history::HistoryPoint;
+use crate::maths::history::GapReading;
 
 use super::*;
 
@@ -24,15 +24,15 @@ pub struct Persistence {
 /// Missing buckets are skipped: they neither count nor break the run. `last_crossed_at` is the
 /// run's first bucket, where the gap crossed into its current side; `None` when the run covers
 /// every bucket fetched (the crossing is older).
-pub fn persistence(points: &[HistoryPoint], period: Period, threshold: Pct) -> Persistence {
-    let side_of = |p: &HistoryPoint| signal(p.long_pct_gap, threshold);
+pub fn persistence<P: GapReading>(points: &[P], period: Period, threshold: Pct) -> Persistence {
+    let side_of = |p: &P| signal(p.gap(), threshold);
     let side = points.last().map(side_of);
     let run = points
         .iter()
         .rev()
         .take_while(|p| Some(side_of(p)) == side)
         .count();
-    let since = points.get(points.len() - run).map(|p| p.timestamp);
+    let since = points.get(points.len() - run).map(|p| p.timestamp());
     let whole = run == points.len();
     Persistence {
         threshold_pp: threshold,
@@ -42,7 +42,7 @@ pub fn persistence(points: &[HistoryPoint], period: Period, threshold: Pct) -> P
         since,
         duration_hours: since
             .zip(points.last())
-            .map(|(a, b)| hours_covered(a, b.timestamp, period)),
+            .map(|(a, b)| hours_covered(a, b.timestamp(), period)),
         last_crossed_at: since.filter(|_| !whole),
         reason: match (side, whole) {
             (None, _) => Some(NO_POINTS.into()),

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::domain::{Pct, Period};
 use crate::maths::divergence::{signal, Signal};
-use crate::maths::history::HistoryPoint;
+use crate::maths::history::GapReading;
 use crate::maths::stats::*;
 
 use super::*;
@@ -23,13 +23,18 @@ pub struct Smoothed {
 
 /// Mean long_pct_gap of the buckets in the trailing `hours` ending at the newest point; sustained
 /// when it is at or beyond ±`sustained_pp` (`side` uses the divergence signal rule).
-pub fn smoothed(points: &[HistoryPoint], period: Period, hours: u32, sustained: Pct) -> Smoothed {
+pub fn smoothed(
+    points: &[impl GapReading],
+    period: Period,
+    hours: u32,
+    sustained: Pct,
+) -> Smoothed {
     let window_ms = i64::from(hours) * HOUR_MS;
     let k = window_buckets(window_ms, period, LOOKBACK as usize);
     let gaps: Vec<Pct> = match (&k, points.last()) {
-        (Ok(_), Some(l)) => window(points, l.timestamp, window_ms)
+        (Ok(_), Some(l)) => window(points, l.timestamp(), window_ms)
             .iter()
-            .map(|p| p.long_pct_gap)
+            .map(|p| p.gap())
             .collect(),
         _ => Vec::new(),
     };
@@ -51,6 +56,7 @@ pub fn smoothed(points: &[HistoryPoint], period: Period, hours: u32, sustained: 
 mod tests {
     use super::super::fixtures::*;
     use super::*;
+    use crate::maths::history::GapPoint;
 
     #[test]
     fn smoothing_window_follows_the_period_and_1d_is_not_meaningful() {
@@ -69,7 +75,9 @@ mod tests {
         let s = smoothed(&gaps(&["5"]), Period::D1, 12, p("10"));
         assert_eq!((s.long_pct_gap, s.sustained), (None, None));
         assert!(s.reason.unwrap().contains("not meaningful"));
-        assert!(smoothed(&[], Period::H1, 12, p("10")).reason.is_some());
+        assert!(smoothed(&[] as &[GapPoint], Period::H1, 12, p("10"))
+            .reason
+            .is_some());
         assert_eq!(window_buckets(12 * H, Period::M5, 500), Ok(144));
         assert!(window_buckets(48 * H, Period::M5, 500)
             .unwrap_err()

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::domain::{Fixed, Period};
-use crate::maths::history::HistoryPoint;
+use crate::maths::history::GapReading;
 use crate::maths::stats::*;
 
 use super::*;
@@ -30,13 +30,13 @@ pub struct Trend {
 
 /// Fit of smart money long % (y, hundredths) against the bucket index (x) and its fitted change
 /// over the points, in pp: slope × (x_last − x_first) / 100.
-fn fit(points: &[HistoryPoint], period: Period) -> Option<(Fit, f64)> {
-    let t0 = points.first()?.timestamp;
+fn fit(points: &[impl GapReading], period: Period) -> Option<(Fit, f64)> {
+    let t0 = points.first()?.timestamp();
     let xy: Vec<(i64, i64)> = points
         .iter()
         .map(|p| {
-            let x = (p.timestamp - t0) / period.millis();
-            (x, p.top_traders_by_position_long_pct.units())
+            let x = (p.timestamp() - t0) / period.millis();
+            (x, p.smart_money_long_pct().units())
         })
         .collect();
     let f = least_squares(&xy)?;
@@ -49,10 +49,10 @@ fn fit(points: &[HistoryPoint], period: Period) -> Option<(Fit, f64)> {
 /// opposite way; else `bullish`/`bearish` when the whole-window fit moves ≥ 1 pp up/down with
 /// R² ≥ 0.3; else `neutral`. Strength = R² of the deciding fit (the newer half for a reversal;
 /// 0 for a flat series).
-pub fn trend(points: &[HistoryPoint], period: Period) -> Trend {
+pub fn trend(points: &[impl GapReading], period: Period) -> Trend {
     let recent = points
         .last()
-        .map_or(points, |l| window(points, l.timestamp, RECENT_MS));
+        .map_or(points, |l| window(points, l.timestamp(), RECENT_MS));
     let n = recent.len();
     let Some((f, moved)) = fit(recent, period).filter(|_| n >= MIN_TREND_BUCKETS) else {
         let reason = format!("{n} bucket(s) in the last 24h; a trend needs {MIN_TREND_BUCKETS}");
@@ -94,6 +94,7 @@ pub fn trend(points: &[HistoryPoint], period: Period) -> Trend {
 mod tests {
     use super::super::fixtures::*;
     use super::*;
+    use crate::maths::history::GapPoint;
 
     #[test]
     fn trend_rules_bullish_bearish_neutral_reversal_and_flat() {
@@ -137,6 +138,6 @@ mod tests {
         // At 12h, 24h holds two buckets: explained, not computed.
         let pts: Vec<_> = (0..5).map(|i| point(i * 12 * H, p("1"), p("50"))).collect();
         assert_eq!(trend(&pts, Period::H12).buckets, 2);
-        assert_eq!(trend(&[], Period::H1).direction, None);
+        assert_eq!(trend(&[] as &[GapPoint], Period::H1).direction, None);
     }
 }

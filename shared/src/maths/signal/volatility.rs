@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::domain::{Fixed, Pct, Period};
-use crate::maths::history::HistoryPoint;
+use crate::maths::history::GapReading;
 use crate::maths::stats::*;
 
 use super::*;
@@ -30,12 +30,12 @@ pub struct Volatility {
 
 /// Δgap between each point in (to − 24h, to] and the bucket just before it, when that bucket is
 /// present (a missing bucket gives no Δ rather than a Δ over two periods).
-pub fn deltas(points: &[HistoryPoint], period: Period, to: i64) -> Vec<Pct> {
-    let start = points.partition_point(|p| p.timestamp <= to - RECENT_MS);
-    let end = points.partition_point(|p| p.timestamp <= to);
+pub fn deltas(points: &[impl GapReading], period: Period, to: i64) -> Vec<Pct> {
+    let start = points.partition_point(|p| p.timestamp() <= to - RECENT_MS);
+    let end = points.partition_point(|p| p.timestamp() <= to);
     (start.max(1)..end)
-        .filter(|&i| points[i].timestamp - points[i - 1].timestamp == period.millis())
-        .map(|i| points[i].long_pct_gap - points[i - 1].long_pct_gap)
+        .filter(|&i| points[i].timestamp() - points[i - 1].timestamp() == period.millis())
+        .map(|i| points[i].gap() - points[i - 1].gap())
         .collect()
 }
 
@@ -46,8 +46,8 @@ pub fn volatility_score(std_dev_pp: f64) -> Option<u8> {
 }
 
 /// σ (population) of Δgap over the last 24h, scored; compared with the 24h before.
-pub fn volatility(points: &[HistoryPoint], period: Period) -> Volatility {
-    let to = points.last().map_or(0, |p| p.timestamp);
+pub fn volatility(points: &[impl GapReading], period: Period) -> Volatility {
+    let to = points.last().map_or(0, |p| p.timestamp());
     let (now, before) = (
         deltas(points, period, to),
         deltas(points, period, to - RECENT_MS),

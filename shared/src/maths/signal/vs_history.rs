@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::domain::{Fixed, Pct, Period};
-use crate::maths::history::HistoryPoint;
+use crate::maths::history::GapReading;
 use crate::maths::stats::*;
 
 use super::*;
@@ -25,18 +25,18 @@ pub struct VsHistory {
 }
 
 /// The newest point's gap against every point's gap.
-pub fn vs_history(points: &[HistoryPoint], period: Period) -> VsHistory {
-    let gaps: Vec<Pct> = points.iter().map(|p| p.long_pct_gap).collect();
+pub fn vs_history(points: &[impl GapReading], period: Period) -> VsHistory {
+    let gaps: Vec<Pct> = points.iter().map(|p| p.gap()).collect();
     let (first, last) = (points.first(), points.last());
-    let current = last.map(|p| p.long_pct_gap);
+    let current = last.map(|p| p.gap());
     let z = current.map(|x| z_score(&gaps, x));
     VsHistory {
         buckets: points.len(),
-        from: first.map(|p| p.timestamp),
-        to: last.map(|p| p.timestamp),
+        from: first.map(|p| p.timestamp()),
+        to: last.map(|p| p.timestamp()),
         span_hours: first
             .zip(last)
-            .map(|(a, b)| hours_covered(a.timestamp, b.timestamp, period)),
+            .map(|(a, b)| hours_covered(a.timestamp(), b.timestamp(), period)),
         long_pct_gap: current,
         z_score: z.and_then(|z| z.ok()).and_then(round_fixed),
         percentile_rank: current.and_then(|x| percentile_rank(&gaps, x)),
@@ -56,6 +56,7 @@ pub fn vs_history(points: &[HistoryPoint], period: Period) -> VsHistory {
 mod tests {
     use super::super::fixtures::*;
     use super::*;
+    use crate::maths::history::GapPoint;
 
     #[test]
     fn zero_variance_or_one_bucket_gives_no_z_score_never_nan() {
@@ -70,7 +71,7 @@ mod tests {
         assert_eq!((v.z_score, v.std_dev_pp), (None, Some(Fixed(0))));
         assert_eq!(v.percentile_rank, Some(p("50")));
         assert!(v.reason.unwrap().contains("zero variance"));
-        let json = serde_json::to_string(&vs_history(&[], Period::H1)).unwrap();
+        let json = serde_json::to_string(&vs_history(&[] as &[GapPoint], Period::H1)).unwrap();
         assert!(
             !json.contains("NaN") && json.contains(r#""z_score":null"#),
             "{json}"
