@@ -28,7 +28,7 @@ pub use now::{account_gap, consensus, non_top_long_pct, Consensus, Now, SmartMon
 pub use persistence::{persistence, Persistence};
 pub use smoothed::{smoothed, Smoothed};
 pub use trend::{trend, Trend, TrendDirection};
-pub use volatility::{deltas, volatility, volatility_score, Volatility, VolatilityChange};
+pub use volatility::{deltas, volatility, Volatility, VolatilityChange};
 pub use vs_history::{vs_history, VsHistory};
 
 /// Buckets fetched per cohort (Binance's maximum per call).
@@ -49,8 +49,6 @@ pub const MIN_TREND_BUCKETS: usize = 3;
 pub const TREND_MIN_MOVE_PP: f64 = 1.0;
 /// A bullish or bearish trend must explain at least this share of the variance.
 pub const TREND_MIN_R_SQUARED: f64 = 0.3;
-/// A standard deviation of Δgap of this many pp per bucket scores 100 (the scale is linear).
-pub const VOLATILITY_FULL_SCALE_PP: f64 = 2.0;
 /// σ now ≥ 1.25 × σ before: increasing; ≤ σ before / 1.25: decreasing; else stable.
 pub const VOLATILITY_BAND: f64 = 1.25;
 /// Confidence weights (sum 100): distance, agreement, persistence, completeness.

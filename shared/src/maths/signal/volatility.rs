@@ -1,4 +1,7 @@
-//! `volatility`: how much the gap moves from bucket to bucket.
+//! `volatility`: how much the gap moves from bucket to bucket, **relative to the coin's own
+//! history at that period**. The σ of bucket-to-bucket gap changes grows with the period (a gap
+//! moves more in 6 hours than in 5 minutes), so an absolute scale scored every coin 16–19 at 5m
+//! and 100 at 6h; a percentile among the coin's own windows means the same at every period.
 
 use serde::Serialize;
 
@@ -7,6 +10,11 @@ use crate::maths::history::GapReading;
 use crate::maths::stats::*;
 
 use super::*;
+
+/// Fewest buckets in a volatility window, whatever the period (24 hours is 4 buckets at 6h).
+pub const MIN_VOLATILITY_BUCKETS: i64 = 6;
+/// Fewest comparable windows for a percentile to mean something.
+pub const MIN_VOLATILITY_WINDOWS: usize = 10;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -18,9 +26,15 @@ pub enum VolatilityChange {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Volatility {
+    /// Percentile (0–100) of the last window's σ among every window of the same length in the
+    /// buckets fetched.
     pub score: Option<u8>,
     pub std_dev_delta_pp: Option<Fixed<3>>,
     pub deltas: usize,
+    /// The window's length in buckets: 24 hours, at least [`MIN_VOLATILITY_BUCKETS`].
+    pub window_buckets: usize,
+    /// How many windows the score ranks the last one among.
+    pub windows_compared: usize,
     pub previous_score: Option<u8>,
     pub previous_std_dev_delta_pp: Option<Fixed<3>>,
     pub previous_deltas: usize,
@@ -28,10 +42,15 @@ pub struct Volatility {
     pub reason: Option<String>,
 }
 
-/// Δgap between each point in (to − 24h, to] and the bucket just before it, when that bucket is
-/// present (a missing bucket gives no Δ rather than a Δ over two periods).
-pub fn deltas(points: &[impl GapReading], period: Period, to: i64) -> Vec<Pct> {
-    let start = points.partition_point(|p| p.timestamp() <= to - RECENT_MS);
+/// The window at `period`: 24 hours, at least [`MIN_VOLATILITY_BUCKETS`] buckets.
+pub fn window_ms(period: Period) -> i64 {
+    RECENT_MS.max(MIN_VOLATILITY_BUCKETS * period.millis())
+}
+
+/// Δgap between each point in (to − `span_ms`, to] and the bucket just before it, when that
+/// bucket is present (a missing bucket gives no Δ rather than a Δ over two periods).
+pub fn deltas(points: &[impl GapReading], period: Period, to: i64, span_ms: i64) -> Vec<Pct> {
+    let start = points.partition_point(|p| p.timestamp() <= to - span_ms);
     let end = points.partition_point(|p| p.timestamp() <= to);
     (start.max(1)..end)
         .filter(|&i| points[i].timestamp() - points[i - 1].timestamp() == period.millis())
@@ -39,21 +58,39 @@ pub fn deltas(points: &[impl GapReading], period: Period, to: i64) -> Vec<Pct> {
         .collect()
 }
 
-/// min(100, round(100 × σ / 2 pp)).
-pub fn volatility_score(std_dev_pp: f64) -> Option<u8> {
-    let s = round_fixed::<0>(100.0 * std_dev_pp / VOLATILITY_FULL_SCALE_PP)?;
-    Some(s.units().clamp(0, 100) as u8)
+/// Mid-rank percentile of `x` among `xs`, as a whole number: 100 × (below + ½ equal) / n.
+fn percentile_of(xs: &[f64], x: f64) -> Option<u8> {
+    let below = xs.iter().filter(|v| **v < x).count() as f64;
+    let equal = xs.iter().filter(|v| **v == x).count() as f64;
+    let p = round_fixed::<0>(100.0 * (below + equal / 2.0) / xs.len() as f64)?;
+    Some(p.units().clamp(0, 100) as u8)
 }
 
-/// σ (population) of Δgap over the last 24h, scored; compared with the 24h before.
-pub fn volatility(points: &[impl GapReading], period: Period) -> Volatility {
+/// σ (population) of Δgap over the last window, ranked among the σ of every full window of the
+/// same length (no bucket missing) ending at a bucket fetched; compared with the window before
+/// (increasing at ≥ 1.25×, decreasing at ≤ 1/1.25×, else stable).
+pub fn volatility<P: GapReading>(points: &[P], period: Period) -> Volatility {
+    let span = window_ms(period);
+    let full = (span / period.millis()) as usize;
     let to = points.last().map_or(0, |p| p.timestamp());
-    let (now, before) = (
-        deltas(points, period, to),
-        deltas(points, period, to - RECENT_MS),
-    );
     let sigma = |d: &[Pct]| (d.len() >= 2).then(|| std_dev(d)).flatten();
+    let (now, before) = (
+        deltas(points, period, to, span),
+        deltas(points, period, to - span, span),
+    );
     let (s_now, s_before) = (sigma(&now), sigma(&before));
+    let windows: Vec<f64> = points
+        .iter()
+        .filter_map(|p| {
+            let d = deltas(points, period, p.timestamp(), span);
+            (d.len() == full).then(|| std_dev(&d)).flatten()
+        })
+        .collect();
+    let ranked = windows.len() >= MIN_VOLATILITY_WINDOWS;
+    let rank = |s: Option<f64>| {
+        s.filter(|_| ranked)
+            .and_then(|s| percentile_of(&windows, s))
+    };
     let change = s_now.zip(s_before).map(|(a, b)| {
         if a > b && a >= b * VOLATILITY_BAND {
             VolatilityChange::Increasing
@@ -63,22 +100,33 @@ pub fn volatility(points: &[impl GapReading], period: Period) -> Volatility {
             VolatilityChange::Stable
         }
     });
-    let reason = match (s_now, s_before) {
-        (None, _) => Some(format!(
-            "{} change(s) between adjacent buckets in the last 24h: a volatility needs at least 2",
+    let w = span / HOUR_MS;
+    let reason = if s_now.is_none() {
+        Some(format!(
+            "{} change(s) between adjacent buckets in the last {w}h: a volatility needs at least 2",
             now.len()
-        )),
-        (Some(_), None) => Some(format!(
-            "{} change(s) between adjacent buckets in the 24h before: no comparison",
+        ))
+    } else if !ranked {
+        Some(format!(
+            "{} window(s) of {full} buckets in the buckets fetched: a percentile needs at least \
+             {MIN_VOLATILITY_WINDOWS}",
+            windows.len()
+        ))
+    } else if s_before.is_none() {
+        Some(format!(
+            "{} change(s) between adjacent buckets in the {w}h before: no comparison",
             before.len()
-        )),
-        _ => None,
+        ))
+    } else {
+        None
     };
     Volatility {
-        score: s_now.and_then(volatility_score),
+        score: rank(s_now),
         std_dev_delta_pp: s_now.and_then(round_fixed),
         deltas: now.len(),
-        previous_score: s_before.and_then(volatility_score),
+        window_buckets: full,
+        windows_compared: windows.len(),
+        previous_score: rank(s_before),
         previous_std_dev_delta_pp: s_before.and_then(round_fixed),
         previous_deltas: before.len(),
         change,
@@ -90,48 +138,79 @@ pub fn volatility(points: &[impl GapReading], period: Period) -> Volatility {
 mod tests {
     use super::super::fixtures::*;
     use super::*;
+    use crate::maths::history::HistoryPoint;
 
-    #[test]
-    fn volatility_by_hand_and_missing_buckets_give_no_delta() {
-        // Δ = 1, 2, −1, 0 pp: mean ½, σ = √(5/4) = 1.118 pp → score round(55.9) = 56.
-        let v = volatility(&gaps(&["0", "1", "3", "2", "2"]), Period::H1);
-        assert_eq!((v.deltas, v.std_dev_delta_pp), (4, Some(Fixed(1118))));
-        assert_eq!(v.score, Some(56));
-        assert_eq!((v.previous_score, v.change), (None, None));
-        assert!(v.reason.unwrap().contains("24h before"));
-        let mut pts = gaps(&["0", "1", "3", "2", "2"]);
-        pts.remove(2);
-        assert_eq!(deltas(&pts, Period::H1, 4 * H), [p("1"), p("0")]);
-        assert_eq!(volatility_score(5.0), Some(100));
-        assert_eq!(volatility_score(f64::NAN), None);
-        let flat = volatility(&gaps(&["1", "1", "1"]), Period::H1);
-        assert_eq!(
-            (flat.score, flat.std_dev_delta_pp),
-            (Some(0), Some(Fixed(0)))
-        );
-        assert!(volatility(&gaps(&["1", "2"]), Period::H1).score.is_none());
+    /// Points `step_h` hours apart whose gap changes by `delta(i)` pp at point i (alternating
+    /// signs around 0, so each window's σ is its changes' size).
+    fn swinging(n: usize, step_h: i64, size: impl Fn(usize) -> i64) -> Vec<HistoryPoint> {
+        let mut gap = 0i64;
+        (0..n)
+            .map(|i| {
+                if i > 0 {
+                    let d = size(i);
+                    gap += if i % 2 == 0 { -d } else { d };
+                }
+                point(i as i64 * step_h * H, Fixed(gap), p("50"))
+            })
+            .collect()
     }
 
     #[test]
-    fn volatility_is_compared_with_the_24h_before() {
-        // 48 hourly buckets: calm (Δ ±0.1) for the first 24, then Δ ±1.
-        let gs: Vec<String> = (0..49)
-            .map(|i| {
-                if i % 2 == 0 {
-                    "0".into()
-                } else if i <= 24 {
-                    "0.1".into()
-                } else {
-                    "1".into()
-                }
-            })
-            .collect();
+    fn the_window_is_a_day_and_at_least_six_buckets() {
+        assert_eq!(window_ms(Period::M5), 24 * H);
+        assert_eq!(window_ms(Period::H4), 24 * H);
+        assert_eq!(window_ms(Period::H6), 36 * H);
+        assert_eq!(window_ms(Period::D1), 6 * 24 * H);
+    }
+
+    #[test]
+    fn the_last_window_is_ranked_among_the_coin_s_own_windows() {
+        // 61 hourly points; changes of 0.10 pp up to point 40, then 0.50 pp. Full windows of
+        // 24 changes end at points 24..=60: 37 of them. The 17 ending at 24..=40 are all small
+        // (σ = 0.10: 12 up, 12 down); each later one holds more large changes, the last (20
+        // large) most: rank (36 + ½) / 37 = 98.6 → 99.
         let v = volatility(
-            &gaps(&gs.iter().map(String::as_str).collect::<Vec<_>>()),
+            &swinging(61, 1, |i| if i <= 40 { 10 } else { 50 }),
             Period::H1,
         );
-        assert_eq!((v.deltas, v.previous_deltas), (24, 24));
-        assert_eq!((v.score, v.previous_score), (Some(50), Some(5)));
+        assert_eq!((v.window_buckets, v.windows_compared), (24, 37));
+        assert_eq!(v.score, Some(99));
+        // The window before (ending at point 36) ties with the 17 small ones at the bottom:
+        // (0 + 17 / 2) / 37 = 23.0 → 23.
+        assert_eq!(v.previous_score, Some(23));
         assert_eq!(v.change, Some(VolatilityChange::Increasing));
+        // Reversed: the last window is one of the 17 calmest (ending at 44..=60): 23 again, and
+        // calmer than the window before it (8 large changes): decreasing.
+        let calm = volatility(
+            &swinging(61, 1, |i| if i <= 20 { 50 } else { 10 }),
+            Period::H1,
+        );
+        assert_eq!(calm.score, Some(23));
+        assert_eq!(calm.change, Some(VolatilityChange::Decreasing));
+    }
+
+    /// Measured before: every coin scored 100 at 6h (σ of 6-hour changes is large in pp).
+    #[test]
+    fn a_series_whose_windows_are_alike_scores_50_at_any_period_and_is_stable() {
+        for (period, step_h) in [(Period::H1, 1), (Period::H6, 6)] {
+            // Changes of 5 pp every bucket (the old scale: 100 × 5 / 2 → 100).
+            let v = volatility(&swinging(121, step_h, |_| 500), period);
+            assert_eq!(v.score, Some(50), "{period}");
+            assert_eq!(v.change, Some(VolatilityChange::Stable), "{period}");
+            assert_eq!(v.std_dev_delta_pp, Some(Fixed(5000)), "{period}");
+        }
+    }
+
+    #[test]
+    fn missing_buckets_give_no_delta_and_too_few_windows_give_no_score() {
+        // Δ = 1, 2, −1, 0 pp: mean ½, σ = √(5/4) = 1.118 pp; no full window: no percentile.
+        let v = volatility(&gaps(&["0", "1", "3", "2", "2"]), Period::H1);
+        assert_eq!((v.deltas, v.std_dev_delta_pp), (4, Some(Fixed(1118))));
+        assert_eq!(v.score, None);
+        assert!(v.reason.unwrap().contains("a percentile needs"));
+        let mut pts = gaps(&["0", "1", "3", "2", "2"]);
+        pts.remove(2);
+        assert_eq!(deltas(&pts, Period::H1, 4 * H, 24 * H), [p("1"), p("0")]);
+        assert!(volatility(&gaps(&["1", "2"]), Period::H1).score.is_none());
     }
 }
