@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::divergence::{Divergence, Signal};
-use super::history::history;
+use super::history::{gap_history, history};
 use super::signal::{self, Consensus, SignalParams, Strength};
 use crate::domain::names::one_of;
 use crate::domain::{ApiError, CohortSeries, CoinList, Pct, Period, Symbol};
@@ -191,9 +191,15 @@ pub fn row(
             true => persistence.consecutive_buckets,
             false => 0,
         };
+        let z = signal::vs_history(
+            &gap_history(series, usize::from(rows), period.millis()),
+            period,
+        )
+        .z_score;
         let c = signal::confidence(
             now.long_pct_gap,
             params.threshold,
+            z,
             account_gap,
             beyond_buckets,
             signal::confidence::persistence_buckets(period, params.smoothing_hours),
@@ -387,15 +393,16 @@ mod tests {
         // gap now −15, six hours ago −10: −5.
         assert_eq!(r.change.as_ref().unwrap().gap_change, Some(Fixed(-500)));
         assert_eq!(r.change.as_ref().unwrap().gap_change_window, "6h");
-        // distance min(1, 15/16) = 0.94, agreement 1, persistence 12/12 = 1 (all 31 buckets are
-        // beyond −8), completeness 1: round(32.9 + 25 + 25 + 15) = 98.
+        // distance: −15 against 30 buckets of −10 is z = (−15 + 10.16) / 0.88 = −5.5, so
+        // min(1, 5.5 / 2) = 1; agreement 1, persistence 12/12 = 1 (all 31 buckets are beyond
+        // −8), completeness 1: 35 + 25 + 25 + 15 = 100.
         let c = r.confidence.as_ref().unwrap();
         assert_eq!(
             (c.confidence, c.strength),
-            (Some(98), Some(Strength::Strong))
+            (Some(100), Some(Strength::Strong))
         );
         let json = serde_json::to_value(&r).unwrap();
-        assert_eq!(json["confidence"], 98);
+        assert_eq!(json["confidence"], 100);
         assert_eq!(json["strength"], "strong");
         assert_eq!(json["gap_change"], -5.0);
         assert_eq!(json["gap_change_window"], "6h");

@@ -50,12 +50,16 @@ pub fn persistence_buckets(period: crate::domain::Period, smoothing_hours: u32) 
 /// score = round(35 × distance + 25 × agreement + 25 × persistence + 15 × completeness) from the
 /// rounded components; a neutral reading (|gap| < T) has no score.
 ///
-/// distance = min(1, |gap| / 2T); agreement = 1 when the account gap has the gap's sign, 0 when
-/// the opposite, ½ when either is 0 or unknown; persistence = min(1, consecutive buckets beyond
-/// the threshold / `full_buckets` ([`persistence_buckets`])); completeness = complete / expected.
+/// distance = min(1, |z| / 2) with z the gap's z-score against the coin's own history at this
+/// period (`vs_history`), so that "far" means far for this coin; min(1, |gap| / 2T) when there
+/// is no z-score; agreement = 1 when the account gap has the gap's sign, 0 when the opposite, ½
+/// when either is 0 or unknown; persistence = min(1, consecutive buckets beyond the threshold /
+/// `full_buckets` ([`persistence_buckets`])); completeness = complete / expected.
+#[allow(clippy::too_many_arguments)]
 pub fn confidence(
     gap: Pct,
     threshold: Pct,
+    z: Option<Fixed<2>>,
     account_gap: Option<Pct>,
     beyond_buckets: usize,
     full_buckets: usize,
@@ -74,7 +78,10 @@ pub fn confidence(
         _ => Fixed(50),
     };
     let components = ConfidenceComponents {
-        distance: unit(gap.units().abs().into(), 2 * i128::from(threshold.units())),
+        distance: match z {
+            Some(z) => unit(z.units().abs().into(), 200),
+            None => unit(gap.units().abs().into(), 2 * i128::from(threshold.units())),
+        },
         agreement,
         persistence: unit(beyond_buckets as i128, full_buckets as i128),
         completeness: unit(completeness.0 as i128, completeness.1 as i128),
@@ -120,14 +127,14 @@ mod tests {
     fn confidence_components_and_score_by_hand() {
         // distance 12/16 = .75, agreement 1, persistence 6/12 = .5, completeness 9/10 = .9:
         // 35 × .75 + 25 + 25 × .5 + 15 × .9 = 77.25 → 77, moderate.
-        let c = confidence(p("-12"), p("8"), Some(p("-3")), 6, 12, (9, 10));
+        let c = confidence(p("-12"), p("8"), None, Some(p("-3")), 6, 12, (9, 10));
         assert_eq!(c.components.distance, Fixed(75));
         assert_eq!((c.score, c.strength), (Some(77), Some(Strength::Moderate)));
-        let c = confidence(p("20"), p("8"), Some(p("1")), 30, 12, (10, 10));
+        let c = confidence(p("20"), p("8"), None, Some(p("1")), 30, 12, (10, 10));
         assert_eq!((c.score, c.strength), (Some(100), Some(Strength::Strong)));
         // 8 pp exactly is a signal: distance .5, agreement 0, persistence 1/12 = .08,
         // completeness 0: 17.5 + 0 + 2 + 0 = 19.5 → 20, weak.
-        let c = confidence(p("8"), p("8"), Some(p("-1")), 1, 12, (0, 0));
+        let c = confidence(p("8"), p("8"), None, Some(p("-1")), 1, 12, (0, 0));
         assert_eq!(
             (
                 c.components.agreement,
@@ -144,7 +151,7 @@ mod tests {
     #[test]
     fn a_neutral_reading_has_no_score_and_says_why() {
         for gap in ["-0.03", "0.14", "7.99", "-7.99", "0"] {
-            let c = confidence(p(gap), p("8"), Some(p("-1")), 0, 12, (500, 500));
+            let c = confidence(p(gap), p("8"), None, Some(p("-1")), 0, 12, (500, 500));
             assert_eq!((c.score, c.strength), (None, None), "{gap}");
             assert!(c.reason.as_deref().unwrap().starts_with("neutral"), "{gap}");
         }
@@ -165,8 +172,51 @@ mod tests {
         // One daily bucket just past the threshold, everything else perfect: persistence 1/6 =
         // .17; 35 × .52 + 25 + 25 × .17 + 15 = 62.45 → 62, moderate, not strong.
         let full = persistence_buckets(Period::D1, 12);
-        let c = confidence(p("-8.29"), p("8"), Some(p("-2")), 1, full, (30, 30));
+        let c = confidence(p("-8.29"), p("8"), None, Some(p("-2")), 1, full, (30, 30));
         assert_eq!(c.components.persistence, Fixed(17));
         assert_eq!((c.score, c.strength), (Some(62), Some(Strength::Moderate)));
+    }
+
+    /// Measured before: ETH 5m −8.29 pp (just past the threshold, but usual for ETH) read 83,
+    /// "strong". Distance is now the gap's distance from the coin's own usual gap.
+    #[test]
+    fn distance_is_measured_in_the_coin_s_own_dispersion() {
+        // z −0.6: distance 0.30; agreement 1, persistence 1, completeness 1:
+        // 35 × .3 + 25 + 25 + 15 = 75.5 → 76, moderate (83 on the |gap| / 2T scale).
+        let c = confidence(
+            p("-8.29"),
+            p("8"),
+            Some(p("-0.6")),
+            Some(p("-2")),
+            144,
+            144,
+            (500, 500),
+        );
+        assert_eq!(c.components.distance, Fixed(30));
+        assert_eq!((c.score, c.strength), (Some(76), Some(Strength::Moderate)));
+        let old_scale = confidence(
+            p("-8.29"),
+            p("8"),
+            None,
+            Some(p("-2")),
+            144,
+            144,
+            (500, 500),
+        );
+        assert_eq!(old_scale.score, Some(83));
+        // Two standard deviations or more from the coin's usual gap: full distance.
+        let far = confidence(
+            p("-8.29"),
+            p("8"),
+            Some(p("-2.4")),
+            Some(p("-2")),
+            144,
+            144,
+            (500, 500),
+        );
+        assert_eq!(
+            (far.components.distance, far.score),
+            (Fixed(100), Some(100))
+        );
     }
 }

@@ -158,6 +158,7 @@ pub fn report(
         .map(|i| series.top_traders_by_accounts[i].long_share.to_percent());
     let account_gap = accounts.map(|a| account_gap(a, now.retail_long_pct));
     let persistence = persistence(&gaps, period, params.threshold);
+    let vs = vs_history(&gaps, period);
     let quality = data_quality(series, &points, period, clock_ms, params.window(period));
     let beyond_buckets = match persistence.beyond_threshold {
         true => persistence.consecutive_buckets,
@@ -177,6 +178,7 @@ pub fn report(
         confidence: confidence(
             now.long_pct_gap,
             params.threshold,
+            vs.z_score,
             account_gap,
             beyond_buckets,
             confidence::persistence_buckets(period, params.smoothing_hours),
@@ -190,7 +192,7 @@ pub fn report(
             divergence: now,
         },
         smoothed: smoothed(&gaps, period, params.smoothing_hours, params.sustained),
-        vs_history: vs_history(&gaps, period),
+        vs_history: vs,
         persistence,
         changes: changes(&points, period),
         trend: trend(&gaps, period),
