@@ -78,4 +78,17 @@ mod tests {
             (Some(Signal::Neutral), false, Some(H))
         );
     }
+
+    /// A missing bucket neither counts nor breaks the run (documented, untested before).
+    #[test]
+    fn a_missing_bucket_neither_counts_nor_breaks_the_run() {
+        // 0h neutral (3), then 1h −9, 2h missing, 3h −11, 4h −12, 5h −13: the run is the 4
+        // buckets 1h, 3h, 4h, 5h, since 1h, lasting from 1h to the end of 5h: 5 hours.
+        let mut pts = gaps(&["3", "-9", "-10", "-11", "-12", "-13"]);
+        pts.remove(2);
+        let r = persistence(&pts, Period::H1, p("8"));
+        assert_eq!((r.consecutive_buckets, r.since), (4, Some(H)));
+        assert_eq!(r.duration_hours, Some(p("5")));
+        assert_eq!(r.last_crossed_at, Some(H));
+    }
 }
