@@ -202,10 +202,12 @@ def in_process(report: Report) -> None:
 # stand-in and the local API
 
 class StandIn:
-    def __init__(self, latency_ms: int):
+    def __init__(self, latency_ms: int, now_ms: int | None = DEMO_NOW_MS):
+        """`now_ms=None`: on the system clock (buckets appear as they would live)."""
         exe = ROOT / "target" / "release" / "binance-standin"
+        clock = ["--now-ms", str(now_ms)] if now_ms is not None else []
         self.proc = subprocess.Popen(
-            [str(exe), "--port", "0", "--now-ms", str(DEMO_NOW_MS), "--latency-ms", str(latency_ms)],
+            [str(exe), "--port", "0", *clock, "--latency-ms", str(latency_ms)],
             stdout=subprocess.PIPE, text=True,
         )
         line = self.proc.stdout.readline()

@@ -28,21 +28,6 @@ BINANCE_LIMIT_PER_5_MIN = 1000
 WINDOW_MS = 300_000
 
 
-class LiveStandIn(bench_lib.StandIn):
-    """The stand-in on the system clock (no --now-ms)."""
-
-    def __init__(self, latency_ms: int):
-        exe = ROOT / "target" / "release" / "binance-standin"
-        self.proc = subprocess.Popen([str(exe), "--port", "0", "--latency-ms", str(latency_ms)],
-                                     stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if "listening on" not in line:
-            raise RuntimeError(f"stand-in did not start: {line!r}")
-        self.base_url = line.strip().rsplit(" ", 1)[-1]
-        self.host, port = self.base_url.removeprefix("http://").split(":")
-        self.port = int(port)
-
-
 def rolling_max(times_ms: list[int], window_ms: int) -> int:
     times_ms = sorted(times_ms)
     best, start = 0, 0
@@ -64,7 +49,7 @@ def main() -> int:
     bench_lib.OUT.mkdir(parents=True, exist_ok=True)
     bench_lib.log("building the stand-in and the functions (release)")
     bench_lib.run(["cargo", "build", "--release", "--locked", "-p", "standin"])
-    standin = LiveStandIn(args.latency_ms)
+    standin = bench_lib.StandIn(args.latency_ms, now_ms=None)  # the real clock
     api = bench_lib.LocalApi(standin, {"BINANCE_REQUEST_BUDGET": str(args.budget)} if args.budget else None)
     try:
         bench_lib.log(f"warming every function (the first call of each compiles it) at {args.latency_ms} ms")
