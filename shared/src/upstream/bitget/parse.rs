@@ -9,19 +9,9 @@ pub use crate::upstream::wire::Classified;
 /// The `code` of a success.
 const SUCCESS: &str = "00000";
 
-/// Bitget's `period` for `account-long-short` and `position-long-short`.
+/// Bitget's `period` for `account-long-short` and `position-long-short`: our own spellings.
 pub fn period(p: Period) -> &'static str {
-    match p {
-        Period::M5 => "5m",
-        Period::M15 => "15m",
-        Period::M30 => "30m",
-        Period::H1 => "1h",
-        Period::H2 => "2h",
-        Period::H4 => "4h",
-        Period::H6 => "6h",
-        Period::H12 => "12h",
-        Period::D1 => "1d",
-    }
+    p.as_str()
 }
 
 /// Bitget's `period` for `long-short` (all accounts): as [`period`], but the day is `1Dutc`.
