@@ -1,5 +1,5 @@
 //! Test support for the function crates (feature `testing`, dev-dependencies only): the
-//! dependencies of a handler wired to an in-process Binance stand-in, and event helpers.
+//! dependencies of a handler wired to an in-process stand-in (every venue at its base URL), and event helpers.
 
 use lambda_http::{Body, Request, Response};
 use standin::{StandInHandle, Switches};
@@ -10,7 +10,9 @@ use crate::{Config, Deps};
 pub async fn deps_over(switches: Switches) -> (StandInHandle, Deps) {
     let standin = standin::spawn(switches).await.expect("stand-in starts");
     let mut config = Config::default();
-    config.apply(Some(&standin.base_url()), None);
+    for venue in crate::domain::Venue::ALL {
+        config.apply_base_url(venue, Some(&standin.base_url()));
+    }
     let deps = Deps::fixed(config).expect("HTTP client builds");
     (standin, deps)
 }

@@ -38,7 +38,7 @@ mod tests {
     #[tokio::test]
     async fn when_asked_should_describe_periods_defaults_and_the_threshold_in_force() {
         let mut config = Config::default();
-        config.apply(None, Some("7.5"));
+        config.apply_threshold(Some("7.5"));
         let (status, body) = call(&config, include_str!("../../../events/meta.json")).await;
         assert_eq!(status, 200, "{body}");
         let d = &body["data"];

@@ -14,9 +14,10 @@ pub const DEFAULT_THRESHOLD_PP: Pct = Pct::from_units(800);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    /// Where Binance (or a stand-in for it) lives, `scheme://host[:port]`: `BINANCE_BASE_URL`;
-    /// `None`: the adapter's own default.
-    pub binance_base_url: Option<String>,
+    /// Where each venue (or a stand-in for it) lives, `scheme://host[:port]`, for the venues
+    /// configured: `BINANCE_BASE_URL`, `OKX_BASE_URL`, `BYBIT_BASE_URL`, `GATE_BASE_URL`,
+    /// `BITGET_BASE_URL` (or SSM's `<venue>_base_url`). Any other venue: its adapter's default.
+    pub base_urls: Vec<(Venue, String)>,
     /// The signal threshold in percentage points: `DIVERGENCE_THRESHOLD_PP`.
     pub threshold: Pct,
     /// `/v1/signal`: the smoothed gap is `sustained` at or beyond ± this: `SIGNAL_SUSTAINED_PP`.
@@ -31,10 +32,15 @@ pub struct Config {
     pub binance_request_budget: Option<u32>,
 }
 
+/// The environment variable naming `venue`'s base URL: `OKX_BASE_URL`.
+pub fn base_url_variable(venue: Venue) -> String {
+    format!("{}_BASE_URL", venue.id().to_ascii_uppercase())
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
-            binance_base_url: None,
+            base_urls: Vec::new(),
             threshold: DEFAULT_THRESHOLD_PP,
             signal_sustained: DEFAULT_SUSTAINED_PP,
             signal_smoothing_hours: DEFAULT_SMOOTHING_HOURS,
@@ -53,10 +59,10 @@ impl Config {
     /// configuration can never fail a request.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let mut config = Config::default();
-        config.apply(
-            lookup("BINANCE_BASE_URL").as_deref(),
-            lookup("DIVERGENCE_THRESHOLD_PP").as_deref(),
-        );
+        for venue in Venue::ALL {
+            config.apply_base_url(venue, lookup(&base_url_variable(venue)).as_deref());
+        }
+        config.apply_threshold(lookup("DIVERGENCE_THRESHOLD_PP").as_deref());
         config.apply_signal(
             lookup("SIGNAL_SUSTAINED_PP").as_deref(),
             lookup("SIGNAL_SMOOTHING_HOURS").as_deref(),
@@ -75,9 +81,10 @@ impl Config {
 
     /// The configured base URL of `venue`; `None`: the adapter's own default.
     pub fn base_url(&self, venue: Venue) -> Option<&str> {
-        match venue {
-            Venue::Binance => self.binance_base_url.as_deref(),
-        }
+        self.base_urls
+            .iter()
+            .find(|(v, _)| *v == venue)
+            .map(|(_, url)| url.as_str())
     }
 
     /// Overlays the `/v1/signal` settings where they are valid (environment only).
@@ -104,15 +111,26 @@ impl Config {
         }
     }
 
-    /// Overlays the given settings where they are valid.
-    pub fn apply(&mut self, base_url: Option<&str>, threshold_pp: Option<&str>) {
-        if let Some(url) = base_url.map(str::trim).filter(|u| !u.is_empty()) {
-            if url.starts_with("https://") || url.starts_with("http://") {
-                self.binance_base_url = Some(url.trim_end_matches('/').to_string());
-            } else {
-                tracing::warn!(value = url, "ignoring binance base URL: not http(s)");
-            }
+    /// Overlays `venue`'s base URL where it is valid.
+    pub fn apply_base_url(&mut self, venue: Venue, base_url: Option<&str>) {
+        let Some(url) = base_url.map(str::trim).filter(|u| !u.is_empty()) else {
+            return;
+        };
+        if url.starts_with("https://") || url.starts_with("http://") {
+            let url = url.trim_end_matches('/').to_string();
+            self.base_urls.retain(|(v, _)| *v != venue);
+            self.base_urls.push((venue, url));
+        } else {
+            tracing::warn!(
+                venue = venue.id(),
+                value = url,
+                "ignoring base URL: not http(s)"
+            );
         }
+    }
+
+    /// Overlays the threshold where it is valid.
+    pub fn apply_threshold(&mut self, threshold_pp: Option<&str>) {
         if let Some(text) = threshold_pp {
             match Pct::parse(text) {
                 Ok(t) if t > Pct::from_units(0) && t <= Pct::from_units(10_000) => {
@@ -172,12 +190,16 @@ mod tests {
     fn environment_overrides_and_bad_values_keep_defaults() {
         let c = Config::from_lookup(lookup(&[
             ("BINANCE_BASE_URL", "http://127.0.0.1:9100/"),
+            ("OKX_BASE_URL", " https://okx-proxy.example "),
             ("DIVERGENCE_THRESHOLD_PP", "7.5"),
         ]));
         assert_eq!(c.base_url(Venue::Binance), Some("http://127.0.0.1:9100"));
+        assert_eq!(c.base_url(Venue::Okx), Some("https://okx-proxy.example"));
+        assert_eq!(c.base_url(Venue::Gate), None);
         assert_eq!(c.threshold, Pct::from_units(750));
         let c = Config::from_lookup(lookup(&[
             ("BINANCE_BASE_URL", "ftp://x"),
+            ("BITGET_BASE_URL", "api.bitget.com"),
             ("DIVERGENCE_THRESHOLD_PP", "-3"),
             ("BINANCE_REQUEST_BUDGET", "0"),
         ]));

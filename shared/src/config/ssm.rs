@@ -6,13 +6,17 @@ use std::time::Duration;
 use aws_sdk_ssm::Client;
 
 use super::Config;
+use crate::domain::Venue;
 
 /// The whole SSM read, connection included: configuration must never hold a request up for long.
 pub const SSM_TIMEOUT: Duration = Duration::from_millis(800);
 
 /// Parameter names under the path, and the setting each one overrides.
 pub const THRESHOLD_PARAMETER: &str = "divergence_threshold_pp";
-pub const BASE_URL_PARAMETER: &str = "binance_base_url";
+/// `venue`'s base URL: `binance_base_url`, `okx_base_url`, ….
+pub fn base_url_parameter(venue: Venue) -> String {
+    format!("{}_base_url", venue.id())
+}
 
 pub struct SsmSource {
     client: Client,
@@ -71,7 +75,10 @@ impl SsmSource {
             })
         };
         let mut config = base.clone();
-        config.apply(value(BASE_URL_PARAMETER), value(THRESHOLD_PARAMETER));
+        for venue in Venue::ALL {
+            config.apply_base_url(venue, value(&base_url_parameter(venue)));
+        }
+        config.apply_threshold(value(THRESHOLD_PARAMETER));
         tracing::info!(path = %self.path, threshold_pp = %config.threshold, "configuration read from SSM");
         Some(config)
     }

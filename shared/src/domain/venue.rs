@@ -3,18 +3,33 @@
 
 use std::fmt;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// In the order every answer lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Venue {
     Binance,
+    Okx,
+    Bybit,
+    Gate,
+    Bitget,
 }
 
 impl Venue {
-    pub const ALL: [Venue; 1] = [Venue::Binance];
+    pub const ALL: [Venue; 5] = [
+        Venue::Binance,
+        Venue::Okx,
+        Venue::Bybit,
+        Venue::Gate,
+        Venue::Bitget,
+    ];
 
-    /// The id used in JSON, configuration names and logs.
+    /// The id used in JSON, query parameters, configuration names and logs.
     pub const fn id(self) -> &'static str {
         match self {
             Venue::Binance => "binance",
+            Venue::Okx => "okx",
+            Venue::Bybit => "bybit",
+            Venue::Gate => "gate",
+            Venue::Bitget => "bitget",
         }
     }
 
@@ -22,12 +37,35 @@ impl Venue {
     pub const fn name(self) -> &'static str {
         match self {
             Venue::Binance => "Binance",
+            Venue::Okx => "OKX",
+            Venue::Bybit => "Bybit",
+            Venue::Gate => "Gate",
+            Venue::Bitget => "Bitget",
         }
+    }
+
+    /// The venue whose id is `id`.
+    pub fn from_id(id: &str) -> Option<Venue> {
+        Venue::ALL.into_iter().find(|v| v.id() == id)
     }
 }
 
 impl fmt::Display for Venue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_name_each_venue_once_in_answer_order() {
+        let ids: Vec<&str> = Venue::ALL.iter().map(|v| v.id()).collect();
+        assert_eq!(ids, ["binance", "okx", "bybit", "gate", "bitget"]);
+        assert_eq!(Venue::from_id("okx"), Some(Venue::Okx));
+        assert_eq!(Venue::from_id("OKX"), None);
+        assert!(Venue::Binance < Venue::Bitget);
     }
 }
