@@ -80,6 +80,7 @@ fn parse_three(bodies: &[Vec<u8>; 3]) -> CohortSeries {
         retail_crowd: parse_series(&bodies[0]).unwrap(),
         top_traders_by_accounts: parse_series(&bodies[1]).unwrap(),
         top_traders_by_position: parse_series(&bodies[2]).unwrap(),
+        open_interest: Vec::new(),
     }
 }
 

@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use super::Venue;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// A query parameter is missing its rule; `parameter` names it.
@@ -10,19 +12,20 @@ pub enum ApiError {
         parameter: Cow<'static, str>,
         message: String,
     },
-    /// The venue has no such symbol (it answers `200 []`, or `400 -1121` on some endpoints).
-    #[error("unknown symbol {symbol}: Binance publishes no long/short data for it")]
-    UnknownSymbol { symbol: String },
-    /// Binance answered 429 or 418, or this instance is staying quiet after one. Like every 503,
-    /// it carries `Retry-After`.
-    #[error("the upstream (Binance) is rate-limiting us; retry after {retry_after_secs} s")]
+    /// The venue has no such instrument (Binance answers `200 []`, or `400 -1121` on some
+    /// endpoints; every other venue has its own form).
+    #[error("unknown symbol {symbol}: {} publishes no long/short data for it", venue.name())]
+    UnknownSymbol { venue: Venue, symbol: String },
+    /// The venue answered with its rate limit (Binance: 429 or 418), or this instance is staying
+    /// quiet after one. Like every 503, it carries `Retry-After`.
+    #[error("the upstream exchange is rate-limiting us; retry after {retry_after_secs} s")]
     UpstreamRateLimited { retry_after_secs: u64 },
     /// This instance's own budget of upstream requests is spent (it keeps us inside the venues'
     /// rate limits); room frees up after `retry_after_secs`.
     #[error("this service's upstream request budget is spent for the moment; retry after {retry_after_secs} s")]
     UpstreamBudgetExhausted { retry_after_secs: u64 },
-    /// Binance did not answer within our time budget.
-    #[error("the upstream (Binance) did not answer in time")]
+    /// The venue did not answer within our time budget.
+    #[error("the upstream exchange did not answer in time")]
     UpstreamTimeout,
     /// Binance answered something we cannot serve (5xx, 403, 451, HTML, truncated or odd JSON).
     #[error("{message}")]
@@ -131,6 +134,7 @@ mod tests {
             (ApiError::invalid("period", "x"), 400, "invalid_parameter"),
             (
                 ApiError::UnknownSymbol {
+                    venue: Venue::Binance,
                     symbol: "NOPEUSDT".into(),
                 },
                 404,

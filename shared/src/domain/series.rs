@@ -1,9 +1,9 @@
 //! What a venue publishes for one instrument and period: a [`Reading`] per bucket and cohort,
-//! gathered as [`CohortSeries`]. Values only; each venue's adapter parses its own wire format
+//! gathered as [`CohortSeries`], with the open interest beside them where it was asked for. Values only; each venue's adapter parses its own wire format
 //! into these.
 
 use super::cohort::Cohort;
-use super::decimal::Decimal;
+use super::decimal::{Decimal, Fixed};
 
 /// One bucket of one cohort, as the venue published it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,13 +18,25 @@ pub struct Reading {
     pub long_short_ratio: Option<Decimal>,
 }
 
+/// One bucket's open interest, in USD.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenInterest {
+    /// Bucket timestamp, epoch milliseconds.
+    pub timestamp: i64,
+    /// Both sides' open positions valued in USD, to the cent. Not a [`Decimal`]: BTC's alone runs
+    /// to billions, beyond its ±9.2e8.
+    pub usd: Fixed<2>,
+}
+
 /// The three series of one instrument and period, each sorted oldest first, one reading per
-/// bucket.
+/// bucket, and the open interest at the same buckets where the adapter was asked for it and the
+/// venue publishes its history in USD (otherwise empty).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CohortSeries {
     pub retail_crowd: Vec<Reading>,
     pub top_traders_by_accounts: Vec<Reading>,
     pub top_traders_by_position: Vec<Reading>,
+    pub open_interest: Vec<OpenInterest>,
 }
 
 impl CohortSeries {
@@ -36,13 +48,16 @@ impl CohortSeries {
         }
     }
 
-    /// Each cohort's newest `rows` readings: what the upstream answers when asked for `rows`.
+    /// Each series' newest `rows` entries: what the upstream answers when asked for `rows`.
     pub fn newest(&self, rows: usize) -> CohortSeries {
-        let tail = |s: &[Reading]| s[s.len().saturating_sub(rows)..].to_vec();
+        fn tail<T: Clone>(s: &[T], rows: usize) -> Vec<T> {
+            s[s.len().saturating_sub(rows)..].to_vec()
+        }
         CohortSeries {
-            retail_crowd: tail(&self.retail_crowd),
-            top_traders_by_accounts: tail(&self.top_traders_by_accounts),
-            top_traders_by_position: tail(&self.top_traders_by_position),
+            retail_crowd: tail(&self.retail_crowd, rows),
+            top_traders_by_accounts: tail(&self.top_traders_by_accounts, rows),
+            top_traders_by_position: tail(&self.top_traders_by_position, rows),
+            open_interest: tail(&self.open_interest, rows),
         }
     }
 
@@ -85,6 +100,7 @@ mod tests {
             retail_crowd: (1..=5).map(r).collect(),
             top_traders_by_accounts: (1..=3).map(r).collect(),
             top_traders_by_position: vec![],
+            open_interest: Vec::new(),
         };
         let n = s.newest(2);
         let ts = |v: &[Reading]| v.iter().map(|x| x.timestamp).collect::<Vec<_>>();

@@ -364,6 +364,7 @@ mod tests {
             retail_crowd: s("0.60"),
             top_traders_by_accounts: s("0.56"),
             top_traders_by_position: smart,
+            open_interest: Vec::new(),
         }
     }
 

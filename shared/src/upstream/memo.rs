@@ -187,6 +187,7 @@ mod tests {
             retail_crowd: run(to),
             top_traders_by_accounts: run(accounts_to),
             top_traders_by_position: run(to),
+            open_interest: Vec::new(),
         }))
     }
 
@@ -225,7 +226,10 @@ mod tests {
         let t = DAY + 12 * H + 59 * MIN + 55 * S;
         assert_eq!(Memo::expires_at(Period::H1, &late, t), DAY + 13 * H + 5 * S);
         // "Unknown symbol" has no buckets to wait for.
-        let unknown = Err(ApiError::UnknownSymbol { symbol: "X".into() });
+        let unknown = Err(ApiError::UnknownSymbol {
+            venue: Venue::Binance,
+            symbol: "X".into(),
+        });
         assert_eq!(
             Memo::expires_at(Period::H1, &unknown, DAY + 12 * H + 10 * S),
             DAY + 13 * H + 5 * S
@@ -280,6 +284,7 @@ mod tests {
         let memo = Memo::default();
         let t = DAY + 30 * S;
         let unknown = Err(ApiError::UnknownSymbol {
+            venue: Venue::Binance,
             symbol: "NOPEUSDT".into(),
         });
         memo.put(B, &sym("NOPE"), Period::H1, 6, &unknown, t);

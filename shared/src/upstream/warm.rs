@@ -134,6 +134,7 @@ mod tests {
                     retail_crowd: vec![r],
                     top_traders_by_accounts: vec![r],
                     top_traders_by_position: vec![r],
+                    open_interest: Vec::new(),
                 }),
                 report: UpstreamReport {
                     elapsed_ms: 1,

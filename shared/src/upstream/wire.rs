@@ -1,6 +1,6 @@
 //! What every venue's parser shares: numbers read as text (a venue may send a value as a JSON
 //! string or a number, and may switch between its docs and live answers, as Binance's timestamps
-//! did), exact epoch milliseconds and millions, the one body error, and the one classification of
+//! did), exact epoch milliseconds and amounts, the one body error, and the one classification of
 //! an answer that each adapter maps onto the policy.
 
 use std::borrow::Cow;
@@ -9,8 +9,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
-use crate::domain::decimal::DecimalError;
-use crate::domain::Decimal;
+use crate::domain::Fixed;
 
 /// Why a body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,19 +86,23 @@ pub fn epoch_millis(t: &NumText<'_>) -> Result<i64, BodyError> {
         .map_err(|e| BodyError(format!("timestamp {v:?}: {e}")))
 }
 
-/// `text` / 10^6 exactly (the decimal point moved six places left), for amounts beyond
-/// [`Decimal`]'s ±9.2e8 such as open interest: a non-negative plain decimal.
-pub fn millions(text: &str) -> Result<Decimal, DecimalError> {
-    let err = || DecimalError(text.chars().take(32).collect());
-    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+/// A non-negative plain decimal (`"2226295750.1279"`) rounded half up to `P` places, for
+/// amounts beyond [`Decimal`]'s ±9.2e8 such as open interest in USD or in a cheap coin; `None`
+/// when it is not such a number or does not fit.
+pub fn amount<const P: u32>(text: &str) -> Option<Fixed<P>> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) {
-        return Err(err());
+    if whole.is_empty() || !digits(whole) || !digits(frac) {
+        return None;
     }
-    // At least seven digits, so one stays before the point.
-    let int = format!("{int:0>7}");
-    let (whole, sixth) = int.split_at(int.len() - 6);
-    Decimal::parse(&format!("{whole}.{sixth}{frac}")).map_err(|_| err())
+    let digit = |i: usize| frac.as_bytes().get(i).map_or(0, |d| i64::from(d - b'0'));
+    let mut units = whole.parse::<i64>().ok()?;
+    for i in 0..P as usize {
+        units = units.checked_mul(10)?.checked_add(digit(i))?;
+    }
+    units
+        .checked_add(i64::from(digit(P as usize) >= 5))
+        .map(Fixed)
 }
 
 #[cfg(test)]
@@ -107,7 +110,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_and_strings_read_alike_and_millions_move_the_point_exactly() {
+    fn numbers_and_strings_read_alike_and_amounts_round_half_up_exactly() {
         let n: Vec<NumText<'_>> = serde_json::from_str(r#"["1.5", 2, 0.25]"#).unwrap();
         let texts: Vec<&str> = n.iter().map(|t| t.0.as_ref()).collect();
         assert_eq!(texts, ["1.5", "2", "0.25"]);
@@ -116,8 +119,27 @@ mod tests {
             Ok(1_789_460_400_000)
         );
         assert!(epoch_millis(&NumText("-1".into())).is_err());
-        assert_eq!(millions("3412345678.9"), Decimal::parse("3412.3456789"));
-        assert_eq!(millions("12"), Decimal::parse("0.000012"));
-        assert!(millions("-5").is_err() && millions("1e9").is_err() && millions("").is_err());
+        // Beyond a Decimal's ±9.2e8, exact to the unit of the last place.
+        assert_eq!(amount::<2>("3412345678.9"), Some(Fixed(341_234_567_890)));
+        assert_eq!(amount::<2>("2226295750.1279"), Some(Fixed(222_629_575_013)));
+        assert_eq!(amount::<2>("0.125"), Some(Fixed(13)), "half up");
+        assert_eq!(amount::<2>("0.124999"), Some(Fixed(12)));
+        assert_eq!(amount::<4>("34278.06"), Some(Fixed(342_780_600)));
+        assert_eq!(amount::<4>("12"), Some(Fixed(120_000)));
+        assert_eq!(amount::<2>("1000000."), Some(Fixed(100_000_000)));
+        for bad in [
+            "",
+            ".",
+            ".5",
+            "-1",
+            "+1",
+            "1e9",
+            "1.2.3",
+            " 1",
+            "NaN",
+            "99999999999999999",
+        ] {
+            assert_eq!(amount::<2>(bad), None, "{bad:?}");
+        }
     }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{divergence_note, signal::signal_params};
 use crate::config::Config;
-use crate::domain::{ApiError, Symbol};
+use crate::domain::{ApiError, Symbol, Venue};
 use crate::maths::screener::{self, Row, SortBy, SortOrder};
 use crate::upstream::fanout::CoinFetched;
 
@@ -220,7 +220,10 @@ pub fn most_telling(errors: &[(Symbol, ApiError)]) -> ApiError {
     if unknown.len() > 5 {
         symbol.push_str(&format!(" and {} more", unknown.len() - 5));
     }
-    ApiError::UnknownSymbol { symbol }
+    ApiError::UnknownSymbol {
+        venue: Venue::Binance,
+        symbol,
+    }
 }
 
 #[cfg(test)]
@@ -431,6 +434,7 @@ mod tests {
             (
                 sym(c),
                 ApiError::UnknownSymbol {
+                    venue: Venue::Binance,
                     symbol: sym(c).to_string(),
                 },
             )

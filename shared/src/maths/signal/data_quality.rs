@@ -85,6 +85,7 @@ mod tests {
             retail_crowd: one(29 * D),
             top_traders_by_accounts: one(29 * D),
             top_traders_by_position: one(29 * D),
+            open_interest: Vec::new(),
         };
         let points = history(&series, 500, D);
         let q = data_quality(&series, &points, Period::D1, 29 * D + 60_000, 30);
@@ -98,6 +99,7 @@ mod tests {
             retail_crowd: run(40),
             top_traders_by_accounts: run(40),
             top_traders_by_position: run(40),
+            open_interest: Vec::new(),
         };
         let points = history(&long, 500, D);
         let q = data_quality(&long, &points, Period::D1, 39 * D, 30);

@@ -269,6 +269,7 @@ mod tests {
             retail_crowd: s(&[0, 1, 2, 3, 4]),
             top_traders_by_accounts: s(&[0, 1, 3]),
             top_traders_by_position: s(&[0, 1, 2, 3, 4]),
+            open_interest: Vec::new(),
         };
         let points = history(&series, 500, H);
         // The answer says it covers the 5 buckets 0h..4h.

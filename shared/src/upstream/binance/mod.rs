@@ -168,6 +168,7 @@ impl Binance<'_> {
             retail_crowd,
             top_traders_by_accounts,
             top_traders_by_position,
+            open_interest: Vec::new(),
         };
         let empty: Vec<&str> = Cohort::ALL
             .into_iter()
@@ -177,6 +178,7 @@ impl Binance<'_> {
         match empty.len() {
             0 => Ok(series),
             3 => Err(ApiError::UnknownSymbol {
+                venue: Venue::Binance,
                 symbol: symbol.to_string(),
             }),
             _ => Err(ApiError::upstream(format!(
@@ -249,6 +251,7 @@ impl Binance<'_> {
             }
             StatusCode::BAD_REQUEST if is_invalid_symbol(&body) => {
                 Attempt::Done(Err(ApiError::UnknownSymbol {
+                    venue: Venue::Binance,
                     symbol: symbol.to_string(),
                 }))
             }

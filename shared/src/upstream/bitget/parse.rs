@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::domain::{Decimal, Fixed, Period, Reading, Symbol};
+use crate::upstream::wire::amount;
 pub use crate::upstream::wire::Classified;
 
 /// The `code` of a success.
@@ -70,7 +71,7 @@ pub fn parse_open_interest(body: &[u8]) -> Result<OpenInterest, BitgetError> {
         )));
     };
     let size = text(entry, "size")?;
-    let base = ten_thousandths(size)
+    let base = amount::<4>(size)
         .ok_or_else(|| BitgetError(format!("size {size:?} is not an amount ≥ 0")))?;
     Ok(OpenInterest {
         timestamp: timestamp(&data)?,
@@ -207,22 +208,6 @@ fn plain(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// A plain non-negative decimal to 4 decimals, rounded half up on the fifth. By hand because
-/// [`Decimal::parse`] stops at ±9.2e8.
-fn ten_thousandths(text: &str) -> Option<Fixed<4>> {
-    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits(whole) || !digits(frac) {
-        return None;
-    }
-    let digit = |i: usize| frac.as_bytes().get(i).map_or(0, |d| i64::from(d - b'0'));
-    let mut units = whole.parse::<i64>().ok()?;
-    for i in 0..4 {
-        units = units.checked_mul(10)?.checked_add(digit(i))?;
-    }
-    units.checked_add(i64::from(digit(4) >= 5)).map(Fixed)
 }
 
 #[cfg(test)]
@@ -490,16 +475,13 @@ mod tests {
 
     #[test]
     fn amounts_are_read_to_four_decimals_by_hand() {
-        assert_eq!(ten_thousandths("34278.06"), Some(Fixed(342_780_600)));
-        assert_eq!(ten_thousandths("0.00005"), Some(Fixed(1)));
-        assert_eq!(ten_thousandths("0.00004999"), Some(Fixed(0)));
-        assert_eq!(ten_thousandths("7"), Some(Fixed(70_000)));
-        assert_eq!(
-            ten_thousandths("922337203685477.5807"),
-            Some(Fixed(i64::MAX))
-        );
+        assert_eq!(amount::<4>("34278.06"), Some(Fixed(342_780_600)));
+        assert_eq!(amount::<4>("0.00005"), Some(Fixed(1)));
+        assert_eq!(amount::<4>("0.00004999"), Some(Fixed(0)));
+        assert_eq!(amount::<4>("7"), Some(Fixed(70_000)));
+        assert_eq!(amount::<4>("922337203685477.5807"), Some(Fixed(i64::MAX)));
         for bad in ["", ".5", "-1", "1e9", "1.2.3", " 1", "922337203685477.5808"] {
-            assert_eq!(ten_thousandths(bad), None, "{bad:?}");
+            assert_eq!(amount::<4>(bad), None, "{bad:?}");
         }
     }
 }

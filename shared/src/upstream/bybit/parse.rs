@@ -4,8 +4,8 @@
 
 use serde::Deserialize;
 
-use crate::domain::{Decimal, Period, Reading, Symbol};
-use crate::upstream::wire::{body_error, epoch_millis, millions, NumText};
+use crate::domain::{Decimal, Fixed, Period, Reading, Symbol};
+use crate::upstream::wire::{amount, body_error, epoch_millis, NumText};
 pub use crate::upstream::wire::{BodyError, Classified};
 
 /// Rows per account-ratio request at most (`limit`).
@@ -63,11 +63,10 @@ pub fn parse_account_ratio(body: &[u8]) -> Result<Vec<Reading>, BybitError> {
 pub struct OpenInterestRow {
     /// Bucket timestamp, epoch milliseconds.
     pub timestamp: i64,
-    /// `openInterest` in millions of the base coin (/ 10^6, exact), as Bybit publishes it:
-    /// Bybit documents it as counting both sides (`singleOpenInterest`, one side, is not read).
-    /// Millions because a [`Decimal`] holds at most about 9.2 × 10^8 and a cheap coin's open
-    /// interest runs to billions of coins.
-    pub base_millions: Decimal,
+    /// `openInterest` in the base coin to 4 decimals, as Bybit publishes it: Bybit documents it
+    /// as counting both sides (`singleOpenInterest`, one side, is not read). Not a [`Decimal`]:
+    /// a cheap coin's open interest runs to billions of coins, beyond its ±9.2e8.
+    pub coins: Fixed<4>,
 }
 
 /// Parses an open-interest series (`/v5/market/open-interest`, rows `{openInterest, timestamp}`)
@@ -208,11 +207,15 @@ struct OpenInterestRaw<'a> {
 
 impl OpenInterestRaw<'_> {
     fn into_row(self) -> Result<OpenInterestRow, BodyError> {
-        let base_millions =
-            millions(&self.open_interest.0).map_err(|e| BodyError(format!("openInterest: {e}")))?;
+        let coins = amount::<4>(&self.open_interest.0).ok_or_else(|| {
+            BodyError(format!(
+                "openInterest {:?} is not an amount ≥ 0",
+                self.open_interest.0
+            ))
+        })?;
         Ok(OpenInterestRow {
             timestamp: epoch_millis(&self.timestamp)?,
-            base_millions,
+            coins,
         })
     }
 }
@@ -383,19 +386,19 @@ mod tests {
     }
 
     #[test]
-    fn open_interest_is_the_base_coin_in_exact_millions_oldest_first() {
+    fn open_interest_is_the_base_coin_to_4_decimals_oldest_first() {
         let rows = parse_open_interest(OPEN_INTEREST.as_bytes()).unwrap();
         assert_eq!(
             rows,
             [
                 OpenInterestRow {
                     timestamp: 1_789_460_100_000,
-                    base_millions: d("3450"),
+                    coins: Fixed(34_500_000_000_000),
                 },
                 OpenInterestRow {
                     timestamp: 1_789_460_400_000,
-                    // 3,456,789,012.5 DOGE: more than a Decimal holds, exact in millions.
-                    base_millions: d("3456.7890125"),
+                    // 3,456,789,012.5 DOGE: more than a Decimal holds.
+                    coins: Fixed(34_567_890_125_000),
                 },
             ]
         );
@@ -408,17 +411,6 @@ mod tests {
         ] {
             let got = parse_open_interest(bad.as_bytes());
             assert!(matches!(got, Err(BybitError::Body(_))), "{bad}: {got:?}");
-        }
-    }
-
-    #[test]
-    fn millions_move_the_point_exactly_and_refuse_anything_but_plain_digits() {
-        assert_eq!(millions("3456789012.5"), Ok(d("3456.7890125")));
-        assert_eq!(millions("52431.617"), Ok(d("0.052431617")));
-        assert_eq!(millions(".5"), Ok(d("0.0000005")));
-        assert_eq!(millions("0"), Ok(Decimal::ZERO));
-        for bad in ["", ".", "-1", "+1", "1e9", "1.2.3", " 1", "NaN"] {
-            assert!(millions(bad).is_err(), "{bad:?}");
         }
     }
 

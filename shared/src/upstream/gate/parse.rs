@@ -7,7 +7,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
-use crate::domain::{CohortSeries, Decimal, Fixed, Period, Reading, Symbol};
+use crate::domain::{CohortSeries, Decimal, Fixed, OpenInterest, Period, Reading, Symbol};
+use crate::upstream::wire::amount;
 pub use crate::upstream::wire::Classified;
 
 /// Rows per request at most (`limit`).
@@ -74,13 +75,22 @@ pub fn parse_contract_stats(body: &[u8]) -> Result<Vec<GateRow>, GateError> {
     Ok(rows)
 }
 
-/// The three cohorts' series from `rows` (sorted, as [`parse_contract_stats`] returns them),
-/// leaving out the buckets where Gate has no data for a cohort.
+/// The three cohorts' series and the open interest from `rows` (sorted, as
+/// [`parse_contract_stats`] returns them), leaving out the buckets where Gate has no data.
 pub fn cohort_series(rows: &[GateRow]) -> CohortSeries {
     CohortSeries {
         retail_crowd: rows.iter().filter_map(|r| r.all_accounts).collect(),
         top_traders_by_accounts: rows.iter().filter_map(|r| r.top_accounts).collect(),
         top_traders_by_position: rows.iter().filter_map(|r| r.top_positions).collect(),
+        open_interest: rows
+            .iter()
+            .filter_map(|r| {
+                Some(OpenInterest {
+                    timestamp: r.timestamp,
+                    usd: r.open_interest_usd?,
+                })
+            })
+            .collect(),
     }
 }
 
@@ -130,7 +140,7 @@ impl RawRow<'_> {
         let ts = self.time.0;
         let open_interest_usd = match &self.open_interest_usd.0 {
             None => None,
-            Some(text) => Some(cents(text).ok_or_else(|| {
+            Some(text) => Some(amount::<2>(text).ok_or_else(|| {
                 GateError(format!("open_interest_usd {text:?} is not an amount ≥ 0"))
             })?),
         };
@@ -163,22 +173,6 @@ fn reading(timestamp: i64, field: &str, ratio: Num<'_>) -> Result<Option<Reading
         short_share: long_share.complement(),
         long_short_ratio: Some(r),
     }))
-}
-
-/// A plain non-negative decimal to the cent, rounded half up on the third decimal. By hand
-/// because [`Decimal::parse`] stops at ±9.2e8.
-fn cents(text: &str) -> Option<Fixed<2>> {
-    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits(whole) || !digits(frac) {
-        return None;
-    }
-    let digit = |i: usize| frac.as_bytes().get(i).map_or(0, |d| i64::from(d - b'0'));
-    let mut units = whole.parse::<i64>().ok()?;
-    for i in 0..2 {
-        units = units.checked_mul(10)?.checked_add(digit(i))?;
-    }
-    units.checked_add(i64::from(digit(2) >= 5)).map(Fixed)
 }
 
 /// A number Gate sends as a JSON number (usually) or a string (as its SDK types some), kept as
@@ -481,11 +475,11 @@ mod tests {
 
     #[test]
     fn open_interest_is_read_to_the_cent_by_hand() {
-        assert_eq!(cents("0"), Some(Fixed(0)));
-        assert_eq!(cents("7.5"), Some(Fixed(750)));
-        assert_eq!(cents("0.125"), Some(Fixed(13)));
-        assert_eq!(cents("0.12499"), Some(Fixed(12)));
-        assert_eq!(cents("92233720368547758.07"), Some(Fixed(i64::MAX)));
+        assert_eq!(amount::<2>("0"), Some(Fixed(0)));
+        assert_eq!(amount::<2>("7.5"), Some(Fixed(750)));
+        assert_eq!(amount::<2>("0.125"), Some(Fixed(13)));
+        assert_eq!(amount::<2>("0.12499"), Some(Fixed(12)));
+        assert_eq!(amount::<2>("92233720368547758.07"), Some(Fixed(i64::MAX)));
         for bad in [
             "",
             ".5",
@@ -496,7 +490,7 @@ mod tests {
             "92233720368547758.08",
             "92233720368547759",
         ] {
-            assert_eq!(cents(bad), None, "{bad:?}");
+            assert_eq!(amount::<2>(bad), None, "{bad:?}");
         }
     }
 }

@@ -4,8 +4,8 @@
 
 use serde::Deserialize;
 
-use crate::domain::{Decimal, Period, Reading, Symbol};
-use crate::upstream::wire::{body_error, epoch_millis, millions, NumText};
+use crate::domain::{Decimal, OpenInterest, Period, Reading, Symbol};
+use crate::upstream::wire::{amount, body_error, epoch_millis, NumText};
 pub use crate::upstream::wire::{BodyError, Classified};
 
 /// Rows per request at most (`limit`).
@@ -59,19 +59,9 @@ pub fn parse_ratio_series(body: &[u8]) -> Result<Vec<Reading>, OkxError> {
     Ok(readings)
 }
 
-/// One bucket of open interest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OpenInterestRow {
-    /// Bucket timestamp, epoch milliseconds.
-    pub timestamp: i64,
-    /// Open interest in millions of USD (`oiUsd` / 10^6, exact). Millions because a [`Decimal`]
-    /// holds at most about 9.2 × 10^8 and OKX's BTC swap alone carries billions.
-    pub usd_millions: Decimal,
-}
-
 /// Parses an open-interest history (rows `[ts, oi, oiCcy, oiUsd]`: contracts, base coin, USD)
 /// into rows sorted oldest first, one per timestamp (the first served wins).
-pub fn parse_open_interest(body: &[u8]) -> Result<Vec<OpenInterestRow>, OkxError> {
+pub fn parse_open_interest(body: &[u8]) -> Result<Vec<OpenInterest>, OkxError> {
     let mut rows = data_rows(body)?
         .iter()
         .map(|row| open_interest_row(row))
@@ -150,18 +140,19 @@ fn ratio_reading(row: &[NumText<'_>]) -> Result<Reading, BodyError> {
     })
 }
 
-/// `[ts, oi, oiCcy, oiUsd]`; the USD column is the one comparable across venues.
-fn open_interest_row(row: &[NumText<'_>]) -> Result<OpenInterestRow, BodyError> {
+/// `[ts, oi, oiCcy, oiUsd]`; the USD column (to the cent) is the one comparable across venues.
+fn open_interest_row(row: &[NumText<'_>]) -> Result<OpenInterest, BodyError> {
     let [ts, _, _, usd, ..] = row else {
         return Err(BodyError(format!(
             "a row of {} values, not [ts, oi, oiCcy, oiUsd]",
             row.len()
         )));
     };
-    let usd_millions = millions(&usd.0).map_err(|e| BodyError(format!("oiUsd: {e}")))?;
-    Ok(OpenInterestRow {
+    let usd = amount::<2>(&usd.0)
+        .ok_or_else(|| BodyError(format!("oiUsd {:?} is not an amount ≥ 0", usd.0)))?;
+    Ok(OpenInterest {
         timestamp: epoch_millis(ts)?,
-        usd_millions,
+        usd,
     })
 }
 
@@ -338,19 +329,19 @@ mod tests {
     }
 
     #[test]
-    fn open_interest_is_the_usd_column_in_exact_millions_oldest_first() {
+    fn open_interest_is_the_usd_column_to_the_cent_oldest_first() {
         let rows = parse_open_interest(OPEN_INTEREST.as_bytes()).unwrap();
         assert_eq!(
             rows,
             [
-                OpenInterestRow {
+                OpenInterest {
                     timestamp: 1_789_460_100_000,
-                    usd_millions: d("3400"),
+                    usd: Fixed(340_000_000_000),
                 },
-                OpenInterestRow {
+                OpenInterest {
                     timestamp: 1_789_460_400_000,
-                    // 3,412,345,678.9 USD: more than a Decimal holds, exact in millions.
-                    usd_millions: d("3412.3456789"),
+                    // 3,412,345,678.9 USD: more than a Decimal holds, exact to the cent.
+                    usd: Fixed(341_234_567_890),
                 },
             ]
         );
@@ -367,18 +358,6 @@ mod tests {
         ] {
             let got = parse_open_interest(body.as_bytes());
             assert!(matches!(got, Err(OkxError::Body(_))), "{body}: {got:?}");
-        }
-    }
-
-    #[test]
-    fn millions_move_the_point_exactly_and_refuse_anything_but_plain_digits() {
-        assert_eq!(millions("3412345678.9"), Ok(d("3412.3456789")));
-        assert_eq!(millions("5"), Ok(d("0.000005")));
-        assert_eq!(millions(".5"), Ok(d("0.0000005")));
-        assert_eq!(millions("1000000."), Ok(d("1")));
-        assert_eq!(millions("0"), Ok(Decimal::ZERO));
-        for bad in ["", ".", "-1", "+1", "1e9", "1.2.3", " 1", "NaN"] {
-            assert!(millions(bad).is_err(), "{bad:?}");
         }
     }
 
