@@ -55,6 +55,20 @@ impl Symbol {
     pub fn coin(&self) -> &str {
         &self.0[..self.0.len() - QUOTE.len()]
     }
+
+    /// The coin without Binance's scale prefix: `PEPE` for 1000PEPEUSDT (Binance quotes cheap
+    /// coins per 1,000 or 1,000,000; OKX, Gate and Bitget list them unscaled, and long/short
+    /// shares and USD amounts do not depend on the scale).
+    pub fn unscaled_coin(&self) -> &str {
+        let coin = self.coin();
+        ["1000000", "1000"]
+            .iter()
+            .find_map(|prefix| {
+                coin.strip_prefix(prefix)
+                    .filter(|rest| rest.starts_with(|c: char| c.is_ascii_alphabetic()))
+            })
+            .unwrap_or(coin)
+    }
 }
 
 /// BTCUSDT, what every endpoint answers for when neither `coin` nor `symbol` is given.
@@ -119,6 +133,17 @@ impl CoinList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_unscaled_coin_drops_only_a_scale_prefix() {
+        let coin = |s: &str| Symbol::from_coin(s).unwrap();
+        assert_eq!(coin("1000PEPE").unscaled_coin(), "PEPE");
+        assert_eq!(coin("1000000MOG").unscaled_coin(), "MOG");
+        assert_eq!(coin("BTC").unscaled_coin(), "BTC");
+        // Digits that are part of the name stay.
+        assert_eq!(coin("1INCH").unscaled_coin(), "1INCH");
+        assert_eq!(coin("10000").unscaled_coin(), "10000");
+    }
 
     #[test]
     fn coin_and_symbol_are_case_insensitive() {

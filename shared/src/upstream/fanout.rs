@@ -50,7 +50,8 @@ pub async fn fetch_all(
 }
 
 /// Polls every future until all are done; outputs in the order given.
-async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+/// Every future run concurrently to its end, outputs in order.
+pub(crate) async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
     let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {

@@ -15,8 +15,10 @@ pub mod fanout;
 pub mod gate;
 pub mod memo;
 pub mod okx;
+pub mod pace;
 pub mod policy;
 pub mod refresh;
+pub mod request;
 pub mod warm;
 pub mod wire;
 
@@ -33,6 +35,11 @@ pub trait PositioningSource {
     /// What every answer's `source` says about where its data came from.
     fn source(&self) -> &'static str;
 
+    /// Whether the venue publishes buckets of `period` (asking for others is never sent).
+    fn supports(&self, _period: Period) -> bool {
+        true
+    }
+
     /// The most upstream requests one [`PositioningSource::fetch`] of `rows` rows can send,
     /// retries included: reserved from the budget before the fetch.
     fn max_requests(&self, rows: u16) -> u32;
@@ -45,6 +52,37 @@ pub trait PositioningSource {
         period: Period,
         rows: u16,
     ) -> impl Future<Output = Fetched> + Send;
+}
+
+/// What every answer's `source` says for data read from `venue` at `base_url` (`None`: the
+/// adapter's `default_base_url`): the venue's own name, or loudly that it is not the venue.
+pub fn source_label(venue: Venue, default_base_url: &str, base_url: Option<&str>) -> &'static str {
+    let base_url = base_url.unwrap_or(default_base_url);
+    let host = base_url
+        .split("://")
+        .nth(1)
+        .unwrap_or("")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("");
+    if base_url != default_base_url
+        && (matches!(host, "localhost" | "[") || host.starts_with("127."))
+    {
+        return "local_standin: SIMULATED data from a local stand-in, NOT live market data";
+    }
+    let direct = base_url == default_base_url;
+    match (venue, direct) {
+        (Venue::Binance, true) => "binance_usdm_futures",
+        (Venue::Binance, false) => "binance_usdm_futures via a configured upstream",
+        (Venue::Okx, true) => "okx_usdt_swaps",
+        (Venue::Okx, false) => "okx_usdt_swaps via a configured upstream",
+        (Venue::Bybit, true) => "bybit_linear",
+        (Venue::Bybit, false) => "bybit_linear via a configured upstream",
+        (Venue::Gate, true) => "gate_usdt_futures",
+        (Venue::Gate, false) => "gate_usdt_futures via a configured upstream",
+        (Venue::Bitget, true) => "bitget_usdt_futures",
+        (Venue::Bitget, false) => "bitget_usdt_futures via a configured upstream",
+    }
 }
 
 /// A fetch's result and what it cost, returned together (never stashed aside).

@@ -1,6 +1,7 @@
 //! Bitget v2 USDT-M futures (base `https://api.bitget.com`): one endpoint per cohort under
-//! `/api/v2/mix/market/`, each `?symbol=BTCUSDT&period=1h`. Only the wire format lives here so
-//! far ([`parse`]); the adapter will sit beside it.
+//! `/api/v2/mix/market/`, each `?symbol=BTCUSDT&period=1h`. The adapter ([`Bitget`], a
+//! [`PositioningSource`]) asks the three side by side, at most one request per second per
+//! endpoint ([`PACE`]); the wire format is in [`parse`].
 //!
 //! - **Cohorts**: `long-short` (all accounts, probably every user: unconfirmed),
 //!   `account-long-short` (Bitget's "large holders", one vote each), `position-long-short`
@@ -22,3 +23,138 @@
 //! - **Rate limit**: 1 request per second per IP per endpoint.
 
 pub mod parse;
+
+use std::sync::atomic::AtomicU32;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::pace::Pace;
+use super::policy::{self, Quiet};
+use super::request::{fetched, Get, VenueClient};
+use super::{source_label, Fetched, PositioningSource};
+use crate::domain::{ApiError, CohortSeries, Period, Symbol, Venue};
+
+pub const DEFAULT_BASE_URL: &str = "https://api.bitget.com";
+/// The all-accounts, top-accounts and top-positions paths, in cohort order.
+pub const PATHS: [&str; 3] = [
+    "/api/v2/mix/market/long-short",
+    "/api/v2/mix/market/account-long-short",
+    "/api/v2/mix/market/position-long-short",
+];
+/// When a 429 carries no usable Retry-After.
+pub const DEFAULT_RETRY_AFTER_429_SECS: u64 = 2;
+/// Bitget's limit: 1 request per [`PACE_WINDOW`] per IP and endpoint.
+pub const PACE: usize = 1;
+pub const PACE_WINDOW: Duration = Duration::from_secs(1);
+
+/// Built once per warm instance: the pooled HTTP client, Bitget's quiet period and pacing.
+pub fn client(http: reqwest::Client) -> VenueClient {
+    VenueClient {
+        venue: Venue::Bitget,
+        http,
+        quiet: Quiet::default(),
+        pace: Pace::new(PACE, PACE_WINDOW),
+        default_retry_after_secs: DEFAULT_RETRY_AFTER_429_SECS,
+    }
+}
+
+/// The Bitget adapter at one base URL.
+pub struct Bitget<'a> {
+    client: &'a VenueClient,
+    base_url: String,
+    source: &'static str,
+}
+
+impl<'a> Bitget<'a> {
+    /// At `base_url` (the configured one, or [`DEFAULT_BASE_URL`]).
+    pub fn at(client: &'a VenueClient, base_url: Option<&str>) -> Self {
+        Bitget {
+            client,
+            base_url: base_url.unwrap_or(DEFAULT_BASE_URL).to_string(),
+            source: source_label(Venue::Bitget, DEFAULT_BASE_URL, base_url),
+        }
+    }
+}
+
+impl PositioningSource for Bitget<'_> {
+    fn venue(&self) -> Venue {
+        Venue::Bitget
+    }
+
+    fn source(&self) -> &'static str {
+        self.source
+    }
+
+    /// Three paths, each tried at most 1 + [`policy::MAX_RETRIES`] times.
+    fn max_requests(&self, _rows: u16) -> u32 {
+        3 * (1 + policy::MAX_RETRIES)
+    }
+
+    /// The three series as Bitget gives them (it takes no row count: the newest `rows` of what
+    /// it sends are kept). Its open interest is not read: a current snapshot in coins cannot
+    /// weigh a past bucket.
+    async fn fetch(&self, symbol: &Symbol, period: Period, rows: u16) -> Fetched {
+        let started = Instant::now();
+        let requests = AtomicU32::new(0);
+        let result = self.fetch_all(symbol, period, rows, &requests).await;
+        fetched(started, &requests, result)
+    }
+}
+
+impl Bitget<'_> {
+    async fn fetch_all(
+        &self,
+        symbol: &Symbol,
+        period: Period,
+        rows: u16,
+        requests: &AtomicU32,
+    ) -> Result<CohortSeries, ApiError> {
+        self.client.quiet.check()?;
+        let deadline = Instant::now() + policy::DEADLINE;
+        let instrument = parse::instrument(symbol);
+        let get = |path: &'static str, spelled: &str, what: &'static str| {
+            let get = Get {
+                url: format!(
+                    "{}{path}?symbol={instrument}&period={spelled}",
+                    self.base_url
+                ),
+                pace_key: path.to_string(),
+            };
+            async move {
+                let bodies = (self.client)
+                    .get_all(what, &[get], parse::classify, symbol, deadline, requests)
+                    .await?;
+                Ok::<_, ApiError>(bodies.into_iter().next().unwrap_or_default())
+            }
+        };
+        let (retail, accounts, positions) = tokio::try_join!(
+            get(
+                PATHS[0],
+                parse::all_accounts_period(period),
+                "bitget all accounts"
+            ),
+            get(PATHS[1], parse::period(period), "bitget top accounts"),
+            get(PATHS[2], parse::period(period), "bitget top positions"),
+        )?;
+        let unreadable = |e| self.client.unreadable(e);
+        let series = CohortSeries {
+            retail_crowd: parse::parse_long_short(&retail).map_err(unreadable)?,
+            top_traders_by_accounts: parse::parse_account_long_short(&accounts)
+                .map_err(unreadable)?,
+            top_traders_by_position: parse::parse_position_long_short(&positions)
+                .map_err(unreadable)?,
+            open_interest: Vec::new(),
+        }
+        .newest(usize::from(rows));
+        if series.retail_crowd.is_empty()
+            && series.top_traders_by_accounts.is_empty()
+            && series.top_traders_by_position.is_empty()
+        {
+            return Err(ApiError::upstream(format!(
+                "Bitget returned no data for {instrument}; try again shortly"
+            )));
+        }
+        Ok(series)
+    }
+}

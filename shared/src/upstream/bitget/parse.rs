@@ -23,9 +23,10 @@ pub fn all_accounts_period(p: Period) -> &'static str {
     }
 }
 
-/// Bitget's `symbol` for `symbol`: the same, `BTCUSDT`.
+/// Bitget's `symbol` for `symbol`: the same, `BTCUSDT`, but unscaled: `PEPEUSDT` for
+/// `1000PEPEUSDT` (Bitget lists PEPE unscaled; unconfirmed for every scaled coin).
 pub fn instrument(symbol: &Symbol) -> String {
-    symbol.as_str().to_string()
+    format!("{}USDT", symbol.unscaled_coin())
 }
 
 /// Why a body could not be read as what Bitget was asked for.
@@ -237,6 +238,13 @@ mod tests {
         format!(
             r#"{{"longAccountRatio":"{long}","shortAccountRatio":"{short}","longShortAccountRatio":"0.01","ts":"{ts}"}}"#
         )
+    }
+
+    #[test]
+    fn the_symbol_is_ours_unscaled() {
+        assert_eq!(instrument(&Symbol::default()), "BTCUSDT");
+        let pepe = Symbol::from_coin("1000PEPE").unwrap();
+        assert_eq!(instrument(&pepe), "PEPEUSDT");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Gate v4 USDT perpetuals (base `https://api.gateio.ws`): all three cohorts come from one
 //! endpoint, `GET /api/v4/futures/usdt/contract_stats?contract=BTC_USDT&interval=1h&limit=30`.
-//! Only the wire format lives here so far ([`parse`]); the adapter will sit beside it.
+//! The adapter ([`Gate`], a [`PositioningSource`]) pages where 100 rows are not enough and keeps
+//! Gate's rate limit ([`PACE`]); the wire format is in [`parse`].
 //!
 //! - **Query**: `contract` is `BASE_USDT` ([`parse::instrument`]); `interval` is one of `5m 15m
 //!   30m 1h 4h 1d` ([`parse::period`]: 2h, 6h and 12h are unconfirmed, so treated as
@@ -18,3 +19,156 @@
 //! - **Rate limit**: 200 requests / 10 s per endpoint per IP.
 
 pub mod parse;
+
+use std::sync::atomic::AtomicU32;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::pace::Pace;
+use super::policy::{self, Quiet};
+use super::request::{fetched, Get, VenueClient};
+use super::{source_label, Fetched, PositioningSource};
+use crate::domain::clock::{newest_visible_bucket, now_ms};
+use crate::domain::{ApiError, CohortSeries, Period, Symbol, Venue};
+
+pub const DEFAULT_BASE_URL: &str = "https://api.gateio.ws";
+pub const PATH: &str = "/api/v4/futures/usdt/contract_stats";
+/// When a 429 carries no usable Retry-After: Gate's window.
+pub const DEFAULT_RETRY_AFTER_429_SECS: u64 = 10;
+/// Gate's limit: 200 requests per [`PACE_WINDOW`] per endpoint and IP.
+pub const PACE: usize = 200;
+pub const PACE_WINDOW: Duration = Duration::from_secs(10);
+
+/// Built once per warm instance: the pooled HTTP client, Gate's quiet period and pacing.
+pub fn client(http: reqwest::Client) -> VenueClient {
+    VenueClient {
+        venue: Venue::Gate,
+        http,
+        quiet: Quiet::default(),
+        pace: Pace::new(PACE, PACE_WINDOW),
+        default_retry_after_secs: DEFAULT_RETRY_AFTER_429_SECS,
+    }
+}
+
+/// The Gate adapter at one base URL.
+pub struct Gate<'a> {
+    client: &'a VenueClient,
+    base_url: String,
+    source: &'static str,
+}
+
+impl<'a> Gate<'a> {
+    /// At `base_url` (the configured one, or [`DEFAULT_BASE_URL`]).
+    pub fn at(client: &'a VenueClient, base_url: Option<&str>) -> Self {
+        Gate {
+            client,
+            base_url: base_url.unwrap_or(DEFAULT_BASE_URL).to_string(),
+            source: source_label(Venue::Gate, DEFAULT_BASE_URL, base_url),
+        }
+    }
+}
+
+/// Requests of 100 rows needed for `rows`.
+fn pages(rows: u16) -> u16 {
+    rows.div_ceil(parse::MAX_ROWS).max(1)
+}
+
+impl PositioningSource for Gate<'_> {
+    fn venue(&self) -> Venue {
+        Venue::Gate
+    }
+
+    fn source(&self) -> &'static str {
+        self.source
+    }
+
+    fn supports(&self, period: Period) -> bool {
+        parse::period(period).is_some()
+    }
+
+    /// One path × its pages, each tried at most 1 + [`policy::MAX_RETRIES`] times.
+    fn max_requests(&self, rows: u16) -> u32 {
+        u32::from(pages(rows)) * (1 + policy::MAX_RETRIES)
+    }
+
+    async fn fetch(&self, symbol: &Symbol, period: Period, rows: u16) -> Fetched {
+        let started = Instant::now();
+        let requests = AtomicU32::new(0);
+        let result = self.fetch_all(symbol, period, rows, &requests).await;
+        fetched(started, &requests, result)
+    }
+}
+
+impl Gate<'_> {
+    async fn fetch_all(
+        &self,
+        symbol: &Symbol,
+        period: Period,
+        rows: u16,
+        requests: &AtomicU32,
+    ) -> Result<CohortSeries, ApiError> {
+        let Some(interval) = parse::period(period) else {
+            return Err(ApiError::invalid(
+                "period",
+                format!("Gate publishes no {period} buckets"),
+            ));
+        };
+        self.client.quiet.check()?;
+        let deadline = Instant::now() + policy::DEADLINE;
+        let contract = parse::instrument(symbol);
+        let base = format!(
+            "{}{PATH}?contract={contract}&interval={interval}",
+            self.base_url
+        );
+        // One request gives the newest `rows`; more than 100 are read as pages of 100 forward
+        // from the oldest bucket wanted (`from` is in seconds), requested side by side.
+        let urls: Vec<String> = if rows <= parse::MAX_ROWS {
+            vec![format!("{base}&limit={rows}")]
+        } else {
+            let oldest =
+                newest_visible_bucket(period, now_ms()) - (i64::from(rows) - 1) * period.millis();
+            (0..pages(rows))
+                .map(|k| {
+                    let from = (oldest + 100 * i64::from(k) * period.millis()) / 1000;
+                    format!("{base}&limit={}&from={from}", parse::MAX_ROWS)
+                })
+                .collect()
+        };
+        let gets: Vec<Get> = urls
+            .into_iter()
+            .map(|url| Get {
+                url,
+                pace_key: PATH.to_string(),
+            })
+            .collect();
+        let bodies = (self.client)
+            .get_all(
+                "gate contract_stats",
+                &gets,
+                parse::classify,
+                symbol,
+                deadline,
+                requests,
+            )
+            .await?;
+        let mut all = Vec::new();
+        for body in bodies {
+            all.extend(parse::parse_contract_stats(&body).map_err(|e| self.client.unreadable(e))?);
+        }
+        all.sort_by_key(|r| r.timestamp);
+        all.dedup_by_key(|r| r.timestamp);
+        let series = parse::cohort_series(&all).newest(usize::from(rows));
+        if series.retail_crowd.is_empty()
+            && series.top_traders_by_accounts.is_empty()
+            && series.top_traders_by_position.is_empty()
+        {
+            // Gate names an unknown contract (CONTRACT_NOT_FOUND): this one exists, but Gate has
+            // nothing for it at this period.
+            return Err(ApiError::upstream(format!(
+                "Gate returned no data for {contract}; try again shortly"
+            )));
+        }
+        Ok(series)
+    }
+}

@@ -29,9 +29,10 @@ pub fn period(p: Period) -> Option<&'static str> {
     }
 }
 
-/// Gate's `contract` for `symbol`: `BTC_USDT` for `BTCUSDT`.
+/// Gate's `contract` for `symbol`: `BTC_USDT` for `BTCUSDT`, `PEPE_USDT` for `1000PEPEUSDT`
+/// (Gate lists cheap coins unscaled).
 pub fn instrument(symbol: &Symbol) -> String {
-    format!("{}_USDT", symbol.coin())
+    format!("{}_USDT", symbol.unscaled_coin())
 }
 
 /// Why a body could not be read as `contract_stats` rows.
@@ -471,6 +472,8 @@ mod tests {
     fn the_contract_is_the_coin_and_usdt_joined_by_an_underscore() {
         assert_eq!(instrument(&Symbol::default()), "BTC_USDT");
         assert_eq!(instrument(&Symbol::from_coin("eth").unwrap()), "ETH_USDT");
+        let pepe = Symbol::from_coin("1000PEPE").unwrap();
+        assert_eq!(instrument(&pepe), "PEPE_USDT");
     }
 
     #[test]

@@ -29,9 +29,9 @@ pub fn period(p: Period) -> &'static str {
 }
 
 /// OKX's USDT perpetual swap for `symbol`: `BTC-USDT-SWAP` for BTCUSDT. OKX has no `1000`
-/// prefixes, so a symbol such as 1000PEPEUSDT names an instrument OKX answers 51001 for.
+/// prefixes: 1000PEPEUSDT is `PEPE-USDT-SWAP`.
 pub fn instrument(symbol: &Symbol) -> String {
-    format!("{}-USDT-SWAP", symbol.coin())
+    format!("{}-USDT-SWAP", symbol.unscaled_coin())
 }
 
 /// Why a body gave no rows.
@@ -192,7 +192,8 @@ mod tests {
             instrument(&Symbol::from_coin("eth").unwrap()),
             "ETH-USDT-SWAP"
         );
-        assert_eq!(MAX_ROWS, 100);
+        let pepe = Symbol::from_coin("1000PEPE").unwrap();
+        assert_eq!(instrument(&pepe), "PEPE-USDT-SWAP");
     }
 
     #[test]
