@@ -7,14 +7,32 @@ use std::sync::Arc;
 use crate::config::{Config, Settings};
 use crate::domain::Venue;
 use crate::upstream::binance::{Binance, BinanceClient};
+use crate::upstream::bitget::{self, Bitget};
 use crate::upstream::budget::binance_per_instance;
+use crate::upstream::bybit::{self, Bybit};
+use crate::upstream::gate::{self, Gate};
+use crate::upstream::okx::{self, Okx};
 use crate::upstream::policy;
+use crate::upstream::request::VenueClient;
 use crate::upstream::warm::Warm;
 
 pub struct Deps {
     pub settings: Settings,
     pub binance: BinanceClient,
+    pub okx: VenueClient,
+    pub bybit: VenueClient,
+    pub gate: VenueClient,
+    pub bitget: VenueClient,
     pub warm: Warm,
+}
+
+/// Every venue's adapter at its configured base URL, for the functions that read them all.
+pub struct Venues<'a> {
+    pub binance: Binance<'a>,
+    pub okx: Okx<'a>,
+    pub bybit: Bybit<'a>,
+    pub gate: Gate<'a>,
+    pub bitget: Bitget<'a>,
 }
 
 impl Deps {
@@ -28,22 +46,46 @@ impl Deps {
             .await
             .binance_request_budget
             .unwrap_or_else(|| binance_per_instance(route));
-        Ok(Deps {
-            settings,
-            binance: BinanceClient::new(policy::http_client()?),
-            warm: Warm::new(|_| budget),
-        })
+        Deps::with(settings, budget)
     }
 
     /// With a fixed configuration (tests, local tools); the request budget is
     /// `binance_request_budget`, else unlimited.
     pub fn fixed(config: Config) -> Result<Self, reqwest::Error> {
         let budget = config.binance_request_budget.unwrap_or(u32::MAX);
+        Deps::with(Settings::fixed(config), budget)
+    }
+
+    /// One HTTP client shared by every venue's adapter. Binance's 5-minute limit is kept by its
+    /// request budget (`binance_budget`); the other venues' limits are per second and kept by
+    /// each adapter's pacing, so their budgets are unbounded.
+    fn with(settings: Settings, binance_budget: u32) -> Result<Self, reqwest::Error> {
+        let http = policy::http_client()?;
         Ok(Deps {
-            settings: Settings::fixed(config),
-            binance: BinanceClient::new(policy::http_client()?),
-            warm: Warm::new(|_| budget),
+            settings,
+            binance: BinanceClient::new(http.clone()),
+            okx: okx::client(http.clone()),
+            bybit: bybit::client(http.clone()),
+            gate: gate::client(http.clone()),
+            bitget: bitget::client(http),
+            warm: Warm::new(|venue| match venue {
+                Venue::Binance => binance_budget,
+                _ => u32::MAX,
+            }),
         })
+    }
+
+    /// The configuration in force and every venue's adapter at its configured base URL.
+    pub async fn venues(&self) -> (Arc<Config>, Venues<'_>) {
+        let config = self.settings.current().await;
+        let venues = Venues {
+            binance: self.binance.at(config.base_url(Venue::Binance)),
+            okx: Okx::at(&self.okx, config.base_url(Venue::Okx)),
+            bybit: Bybit::at(&self.bybit, config.base_url(Venue::Bybit)),
+            gate: Gate::at(&self.gate, config.base_url(Venue::Gate)),
+            bitget: Bitget::at(&self.bitget, config.base_url(Venue::Bitget)),
+        };
+        (config, venues)
     }
 
     /// The configuration in force and the Binance adapter at its configured base URL.

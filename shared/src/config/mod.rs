@@ -11,6 +11,8 @@ use crate::maths::signal::{DEFAULT_SMOOTHING_HOURS, DEFAULT_SUSTAINED_PP};
 pub use settings::Settings;
 
 pub const DEFAULT_THRESHOLD_PP: Pct = Pct::from_units(800);
+/// The pillar methodology's significant level for the 12-hour mean SDS: ±10 pp.
+pub const DEFAULT_SDS_SUSTAINED_PP: Pct = Pct::from_units(1_000);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -24,6 +26,9 @@ pub struct Config {
     pub signal_sustained: Pct,
     /// `/v1/signal`: trailing window of the smoothed gap, 1–168 hours: `SIGNAL_SMOOTHING_HOURS`.
     pub signal_smoothing_hours: u32,
+    /// `/v1/exchanges`: the 12-hour mean SDS is `sustained` at or beyond ± this:
+    /// `SDS_SUSTAINED_PP`.
+    pub sds_sustained: Pct,
     /// `/v1/screener` without `coins`: this universe, `SCREENER_DEFAULT_COINS` (comma-separated).
     pub screener_default_coins: Vec<Symbol>,
     /// Binance requests per 5 minutes for this instance, `BINANCE_REQUEST_BUDGET` (local test
@@ -44,6 +49,7 @@ impl Default for Config {
             threshold: DEFAULT_THRESHOLD_PP,
             signal_sustained: DEFAULT_SUSTAINED_PP,
             signal_smoothing_hours: DEFAULT_SMOOTHING_HOURS,
+            sds_sustained: DEFAULT_SDS_SUSTAINED_PP,
             screener_default_coins: default_screener_coins(),
             binance_request_budget: None,
         }
@@ -67,6 +73,17 @@ impl Config {
             lookup("SIGNAL_SUSTAINED_PP").as_deref(),
             lookup("SIGNAL_SMOOTHING_HOURS").as_deref(),
         );
+        if let Some(text) = lookup("SDS_SUSTAINED_PP") {
+            match Pct::parse(&text) {
+                Ok(t) if t > Pct::from_units(0) && t <= Pct::from_units(10_000) => {
+                    config.sds_sustained = t
+                }
+                _ => tracing::warn!(
+                    value = text,
+                    "ignoring SDS sustained level: not in (0, 100]"
+                ),
+            }
+        }
         if let Some(text) = lookup("SCREENER_DEFAULT_COINS") {
             config.apply_screener_coins(&text);
         }
@@ -192,7 +209,9 @@ mod tests {
             ("BINANCE_BASE_URL", "http://127.0.0.1:9100/"),
             ("OKX_BASE_URL", " https://okx-proxy.example "),
             ("DIVERGENCE_THRESHOLD_PP", "7.5"),
+            ("SDS_SUSTAINED_PP", "12.5"),
         ]));
+        assert_eq!(c.sds_sustained, Pct::from_units(1_250));
         assert_eq!(c.base_url(Venue::Binance), Some("http://127.0.0.1:9100"));
         assert_eq!(c.base_url(Venue::Okx), Some("https://okx-proxy.example"));
         assert_eq!(c.base_url(Venue::Gate), None);

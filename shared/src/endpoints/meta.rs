@@ -74,7 +74,7 @@ pub struct CohortInfo {
     pub description: &'static str,
 }
 
-const ENDPOINTS: [Endpoint; 6] = [
+const ENDPOINTS: [Endpoint; 7] = [
     Endpoint {
         path: super::positioning::ROUTE,
         method: "GET",
@@ -104,6 +104,11 @@ const ENDPOINTS: [Endpoint; 6] = [
         path: super::screener::ROUTE,
         method: "GET",
         description: "Many coins in one call, ranked by divergence, filtered and pinned; coins that fail are listed, not fatal.",
+    },
+    Endpoint {
+        path: super::exchanges::ROUTE,
+        method: "GET",
+        description: "One coin on Binance, OKX, Bybit, Gate and Bitget side by side, with the aggregated Sentiment Divergence Score (open-interest-weighted, equal-weighted, median) and its 12-hour mean; a failing venue is listed, not fatal.",
     },
 ];
 

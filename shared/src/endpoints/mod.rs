@@ -3,6 +3,7 @@
 //! crate's handler fetches (through `upstream`) and responds (through `edge`).
 
 pub mod divergence;
+pub mod exchanges;
 pub mod history;
 pub mod meta;
 pub mod positioning;
@@ -24,13 +25,14 @@ pub const NEWEST_ROWS: u16 = 6;
 
 /// Every route, in the order `/v1/meta` lists them; kept in step with template.yaml, the router
 /// config and openapi.yaml by the consistency test.
-pub const ROUTES: [&str; 6] = [
+pub const ROUTES: [&str; 7] = [
     positioning::ROUTE,
     divergence::ROUTE,
     history::ROUTE,
     meta::ROUTE,
     signal::ROUTE,
     screener::ROUTE,
+    exchanges::ROUTE,
 ];
 
 /// The `note` of every answer that carries a divergence.

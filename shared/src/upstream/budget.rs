@@ -39,32 +39,39 @@ impl Share {
 
 /// The plan: a cold 20-coin screen costs 60 requests, so the screener gets the largest part on
 /// one instance (its memo then serves every repeat); the single-coin functions two instances
-/// each, 25 fresh coin × period fetches per instance per 5 minutes.
-pub const CAPACITY_MODEL: [Share; 5] = [
+/// each, 21 fresh coin × period fetches per instance per 5 minutes (3 requests each); the
+/// exchanges function one instance, 30 fresh fetches (4 requests each: the cohorts and the open
+/// interest).
+pub const CAPACITY_MODEL: [Share; 6] = [
     Share {
         route: "/v1/positioning",
         reserved_concurrency: 2,
-        requests: 150,
+        requests: 130,
     },
     Share {
         route: "/v1/divergence",
         reserved_concurrency: 2,
-        requests: 150,
+        requests: 130,
     },
     Share {
         route: "/v1/history",
         reserved_concurrency: 2,
-        requests: 150,
+        requests: 130,
     },
     Share {
         route: "/v1/signal",
         reserved_concurrency: 2,
-        requests: 150,
+        requests: 130,
     },
     Share {
         route: "/v1/screener",
         reserved_concurrency: 1,
-        requests: 300,
+        requests: 260,
+    },
+    Share {
+        route: "/v1/exchanges",
+        reserved_concurrency: 1,
+        requests: 120,
     },
 ];
 
@@ -188,8 +195,9 @@ mod tests {
             total <= BINANCE_PLANNED_REQUESTS && BINANCE_PLANNED_REQUESTS <= 1000,
             "{total}"
         );
-        assert_eq!(binance_per_instance("/v1/positioning"), 75);
-        assert_eq!(binance_per_instance("/v1/screener"), 300);
+        assert_eq!(binance_per_instance("/v1/positioning"), 65);
+        assert_eq!(binance_per_instance("/v1/screener"), 260);
+        assert_eq!(binance_per_instance("/v1/exchanges"), 120);
         assert_eq!(binance_per_instance("/v1/meta"), 0);
     }
 

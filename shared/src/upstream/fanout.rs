@@ -1,4 +1,5 @@
-//! Many coins' series for one call: at most [`CONCURRENCY`] coins fetching at a time (three
+//! Many venues' series of one coin for one call ([`fetch_venue`], joined by the caller), and
+//! many coins' series for one call: at most [`CONCURRENCY`] coins fetching at a time (three
 //! concurrent requests each, so at most 24 in flight), each through the instance's memo and
 //! request budget. 20 coins at 50 ms per upstream answer take
 //! ⌈20 / 8⌉ = 3 round trips (~150 ms), not 20.
@@ -12,7 +13,7 @@ use tokio::sync::Semaphore;
 
 use super::warm::Warm;
 use super::{Fetched, PositioningSource};
-use crate::domain::{CohortSeries, Period, Symbol};
+use crate::domain::{CohortSeries, Period, Symbol, Venue};
 
 /// Coins fetched at the same time.
 pub const CONCURRENCY: usize = 8;
@@ -25,6 +26,43 @@ pub struct CoinFetched {
 
 /// Every coin's series (in the order given), each through [`Warm::fetch`] (`fresh`: past the
 /// memo), at most [`CONCURRENCY`] coins at a time.
+/// One venue's fetch of one coin, for an answer that reads several venues.
+#[derive(Debug)]
+pub struct VenueFetched {
+    pub venue: Venue,
+    /// The venue's own name for the coin's perpetual.
+    pub instrument: String,
+    pub source: &'static str,
+    /// `None`: the venue publishes no buckets of this period, so nothing was asked.
+    pub fetched: Option<Fetched<Arc<CohortSeries>>>,
+}
+
+/// `source`'s series of `symbol` through the instance's memo and budget, unless the venue does
+/// not publish `period`; `None` (nothing at all) when the caller did not ask for the venue.
+pub async fn fetch_venue(
+    source: &impl PositioningSource,
+    asked: &[Venue],
+    warm: &Warm,
+    symbol: &Symbol,
+    period: Period,
+    rows: u16,
+) -> Option<VenueFetched> {
+    if !asked.contains(&source.venue()) {
+        return None;
+    }
+    let fetched = if source.supports(period) {
+        Some(warm.fetch(source, symbol, period, rows, false).await)
+    } else {
+        None
+    };
+    Some(VenueFetched {
+        venue: source.venue(),
+        instrument: source.instrument(symbol),
+        source: source.source(),
+        fetched,
+    })
+}
+
 pub async fn fetch_all(
     source: &impl PositioningSource,
     warm: &Warm,

@@ -35,6 +35,9 @@ pub trait PositioningSource {
     /// What every answer's `source` says about where its data came from.
     fn source(&self) -> &'static str;
 
+    /// The venue's own name for `symbol`'s USDT perpetual (`BTC-USDT-SWAP` on OKX).
+    fn instrument(&self, symbol: &Symbol) -> String;
+
     /// Whether the venue publishes buckets of `period` (asking for others is never sent).
     fn supports(&self, _period: Period) -> bool {
         true

@@ -118,6 +118,9 @@ mod tests {
         fn source(&self) -> &'static str {
             "counting"
         }
+        fn instrument(&self, symbol: &Symbol) -> String {
+            symbol.to_string()
+        }
         fn max_requests(&self, _rows: u16) -> u32 {
             9
         }

@@ -23,9 +23,9 @@ use tokio::time::Instant;
 
 use super::policy::{self, Attempt, Quiet};
 use super::{Fetched, PositioningSource, UpstreamReport};
-use crate::domain::{ApiError, Cohort, CohortSeries, Period, Reading, Symbol, Venue};
+use crate::domain::{ApiError, Cohort, CohortSeries, Period, Symbol, Venue};
 
-pub use parse::{parse_series, BodyError};
+pub use parse::{parse_open_interest, parse_series, BodyError};
 
 pub const DEFAULT_BASE_URL: &str = "https://fapi.binance.com";
 /// When a 429 carries no usable Retry-After.
@@ -36,6 +36,9 @@ pub const DEFAULT_RETRY_AFTER_418_SECS: u64 = 120;
 pub const MAX_ROWS: u16 = 500;
 /// How far back these series go: about the last 30 days.
 pub const RETENTION_MS: i64 = 30 * 24 * 3_600_000;
+
+/// Open interest history (number of contracts and their USD value per bucket).
+pub const OPEN_INTEREST_PATH: &str = "/futures/data/openInterestHist";
 
 /// Path of a cohort's series.
 pub const fn path(cohort: Cohort) -> &'static str {
@@ -91,6 +94,7 @@ impl BinanceClient {
             client: self,
             source: configured_source(base_url),
             base_url: base_url.unwrap_or(DEFAULT_BASE_URL).to_string(),
+            open_interest: false,
         }
     }
 }
@@ -100,6 +104,17 @@ pub struct Binance<'a> {
     client: &'a BinanceClient,
     base_url: String,
     source: &'static str,
+    /// Fetch the open interest beside the cohorts (a fourth request). A function either always
+    /// or never asks for it, so its memo never holds series of both kinds.
+    open_interest: bool,
+}
+
+impl Binance<'_> {
+    /// This adapter fetching the open interest history too.
+    pub fn with_open_interest(mut self) -> Self {
+        self.open_interest = true;
+        self
+    }
 }
 
 impl PositioningSource for Binance<'_> {
@@ -111,9 +126,14 @@ impl PositioningSource for Binance<'_> {
         self.source
     }
 
-    /// Three cohorts, each tried at most 1 + [`policy::MAX_RETRIES`] times.
+    fn instrument(&self, symbol: &Symbol) -> String {
+        symbol.to_string()
+    }
+
+    /// Three cohorts (and the open interest if asked), each tried at most
+    /// 1 + [`policy::MAX_RETRIES`] times.
     fn max_requests(&self, _rows: u16) -> u32 {
-        3 * (1 + policy::MAX_RETRIES)
+        (3 + u32::from(self.open_interest)) * (1 + policy::MAX_RETRIES)
     }
 
     /// The three series fetched concurrently within one deadline. All three empty means Binance
@@ -155,20 +175,35 @@ impl Binance<'_> {
             );
             policy::with_retries(cohort.id(), deadline, requests, move || {
                 let url = url.clone();
-                async move { self.attempt(&url, symbol).await }
+                async move { self.attempt(&url, symbol, parse_series).await }
             })
         };
+        let open_interest = async {
+            if !self.open_interest {
+                return Ok(Vec::new());
+            }
+            let url = format!(
+                "{}{OPEN_INTEREST_PATH}?symbol={symbol}&period={period}&limit={rows}",
+                self.base_url
+            );
+            policy::with_retries("open_interest", deadline, requests, || {
+                let url = url.clone();
+                async move { self.attempt(&url, symbol, parse_open_interest).await }
+            })
+            .await
+        };
         // Fail fast: the first failing cohort is the answer (no half answers, no waiting).
-        let (retail_crowd, top_traders_by_accounts, top_traders_by_position) = tokio::try_join!(
+        let (retail_crowd, top_traders_by_accounts, top_traders_by_position, open_interest) = tokio::try_join!(
             fetch(Cohort::RetailCrowd),
             fetch(Cohort::TopTradersByAccounts),
             fetch(Cohort::TopTradersByPosition),
+            open_interest,
         )?;
         let series = CohortSeries {
             retail_crowd,
             top_traders_by_accounts,
             top_traders_by_position,
-            open_interest: Vec::new(),
+            open_interest,
         };
         let empty: Vec<&str> = Cohort::ALL
             .into_iter()
@@ -188,7 +223,12 @@ impl Binance<'_> {
         }
     }
 
-    async fn attempt(&self, url: &str, symbol: &Symbol) -> Attempt<Vec<Reading>> {
+    async fn attempt<T>(
+        &self,
+        url: &str,
+        symbol: &Symbol,
+        parse: fn(&[u8]) -> Result<T, BodyError>,
+    ) -> Attempt<T> {
         let response = match self.client.http.get(url).send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return Attempt::Done(Err(ApiError::UpstreamTimeout)),
@@ -211,7 +251,7 @@ impl Binance<'_> {
             }
         };
         match status {
-            StatusCode::OK => Attempt::Done(parse_series(&body).map_err(|e| {
+            StatusCode::OK => Attempt::Done(parse(&body).map_err(|e| {
                 tracing::warn!(error = %e, "upstream body unreadable");
                 ApiError::upstream("Binance answered with data we could not read")
             })),

@@ -5,8 +5,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
-use crate::domain::{Decimal, Reading};
-use crate::upstream::wire::{body_error, NumText};
+use crate::domain::{Decimal, OpenInterest, Reading};
+use crate::upstream::wire::{amount, body_error, NumText};
 
 pub use crate::upstream::wire::BodyError;
 
@@ -22,6 +22,38 @@ pub fn parse_series(body: &[u8]) -> Result<Vec<Reading>, BodyError> {
     readings.sort_by_key(|r| r.timestamp);
     readings.dedup_by_key(|r| r.timestamp);
     Ok(readings)
+}
+
+/// Parses an `openInterestHist` body (`[{symbol, sumOpenInterest, sumOpenInterestValue,
+/// CMCCirculatingSupply, timestamp}]`, strings but the timestamp, oldest first) into open
+/// interest in USD (`sumOpenInterestValue`, to the cent), sorted, one per timestamp.
+pub fn parse_open_interest(body: &[u8]) -> Result<Vec<OpenInterest>, BodyError> {
+    #[derive(Deserialize)]
+    struct Row<'a> {
+        #[serde(rename = "sumOpenInterestValue", borrow)]
+        value: NumText<'a>,
+        timestamp: Timestamp,
+    }
+    let rows: Vec<Row<'_>> = serde_json::from_slice(body)
+        .map_err(|e| body_error(&e, "not an array of open interest rows"))?;
+    let mut out = rows
+        .into_iter()
+        .map(|row| {
+            let usd = amount::<2>(&row.value.0).ok_or_else(|| {
+                BodyError(format!(
+                    "sumOpenInterestValue {:?} is not an amount ≥ 0",
+                    row.value.0
+                ))
+            })?;
+            Ok(OpenInterest {
+                timestamp: row.timestamp.0,
+                usd,
+            })
+        })
+        .collect::<Result<Vec<_>, BodyError>>()?;
+    out.sort_by_key(|r| r.timestamp);
+    out.dedup_by_key(|r| r.timestamp);
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -113,6 +145,36 @@ impl<'de> Deserialize<'de> for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Fixed;
+
+    #[test]
+    fn open_interest_is_the_usd_value_to_the_cent_oldest_first() {
+        // Binance's shape (strings but the timestamp), newest row first to check the sorting.
+        let body = br#"[{"symbol":"BTCUSDT","sumOpenInterest":"81234.56700000","sumOpenInterestValue":"5061453473.06826934","CMCCirculatingSupply":"19912345.0","timestamp":1789460400000},{"symbol":"BTCUSDT","sumOpenInterest":"81000.00000000","sumOpenInterestValue":"5000000000.00500000","CMCCirculatingSupply":"19912345.0","timestamp":"1789456800000"}]"#;
+        let rows = parse_open_interest(body).unwrap();
+        assert_eq!(
+            rows,
+            [
+                OpenInterest {
+                    timestamp: 1_789_456_800_000,
+                    usd: Fixed(500_000_000_001), // 0.005 rounds half up
+                },
+                OpenInterest {
+                    timestamp: 1_789_460_400_000,
+                    usd: Fixed(506_145_347_307),
+                },
+            ]
+        );
+        assert_eq!(parse_open_interest(b"[]").unwrap(), []);
+        for bad in [
+            &br#"[{"sumOpenInterestValue":"-1","timestamp":1}]"#[..],
+            br#"[{"sumOpenInterestValue":"1e9","timestamp":1}]"#,
+            br#"[{"timestamp":1}]"#,
+            br#"[{"sumOpenInterestValue":"5","#,
+        ] {
+            assert!(parse_open_interest(bad).is_err());
+        }
+    }
 
     const CAPTURE: &str = r#"[{"symbol":"BTCUSDT","longAccount":"0.6561","longShortRatio":"1.9078","shortAccount":"0.3439","timestamp":1785672000000},
  {"symbol":"BTCUSDT","longAccount":"0.6575","longShortRatio":"1.9197","shortAccount":"0.3425","timestamp":1785675600000}]"#;

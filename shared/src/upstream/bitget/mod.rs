@@ -86,6 +86,10 @@ impl PositioningSource for Bitget<'_> {
         self.source
     }
 
+    fn instrument(&self, symbol: &Symbol) -> String {
+        parse::instrument(symbol)
+    }
+
     /// Three paths, each tried at most 1 + [`policy::MAX_RETRIES`] times.
     fn max_requests(&self, _rows: u16) -> u32 {
         3 * (1 + policy::MAX_RETRIES)

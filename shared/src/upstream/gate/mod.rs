@@ -83,6 +83,10 @@ impl PositioningSource for Gate<'_> {
         self.source
     }
 
+    fn instrument(&self, symbol: &Symbol) -> String {
+        parse::instrument(symbol)
+    }
+
     fn supports(&self, period: Period) -> bool {
         parse::period(period).is_some()
     }

@@ -97,6 +97,10 @@ impl PositioningSource for Okx<'_> {
         self.source
     }
 
+    fn instrument(&self, symbol: &Symbol) -> String {
+        parse::instrument(symbol)
+    }
+
     /// Four paths × their pages, each tried at most 1 + [`policy::MAX_RETRIES`] times.
     fn max_requests(&self, rows: u16) -> u32 {
         4 * u32::from(pages(rows)) * (1 + policy::MAX_RETRIES)
