@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from lambda_runtime_emulator import RuntimeApi, api_gateway_event  # noqa: E402
 
+# Every venue the stand-in serves; each is pointed at it through <VENUE>_BASE_URL.
+VENUES = ("BINANCE", "OKX", "BYBIT", "GATE", "BITGET")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 OUT = ROOT / "target" / "bench"
 DEMO_NOW_MS = 1_785_675_650_000  # standin::DEMO_NOW_MS: deterministic data
@@ -250,7 +252,7 @@ class LocalApi:
         self.log = open(OUT / "cargo-lambda-watch.log", "w")
         self.proc = subprocess.Popen(
             cmd + ["watch", "--release", "--ignore-changes", "-A", "127.0.0.1", "-P", str(self.port),
-                   "--env-var", f"BINANCE_BASE_URL={standin.base_url}",
+                   *[a for v in VENUES for a in ("--env-var", f"{v}_BASE_URL={standin.base_url}")],
                    # As deployed (template.yaml LoggingConfig): JSON lines at INFO, one per answer.
                    "--env-var", "AWS_LAMBDA_LOG_FORMAT=JSON", "--env-var", "AWS_LAMBDA_LOG_LEVEL=INFO"] + extra,
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -421,7 +423,7 @@ def event_for(fn: str) -> bytes:
 def binary_env(api: RuntimeApi, fn: str, standin: StandIn) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     # As deployed, less CONFIG_SSM_PATH (no SSM: the cold-start figure is the binary's own).
-    return {**keep, **api.lambda_env(fn), "BINANCE_BASE_URL": standin.base_url,
+    return {**keep, **api.lambda_env(fn), **{f"{v}_BASE_URL": standin.base_url for v in VENUES},
             "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"}
 
 

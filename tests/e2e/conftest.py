@@ -114,7 +114,9 @@ def api(standin):
         cargo_lambda()
         + [
             "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", str(port),
-            "--env-var", f"BINANCE_BASE_URL={standin.base_url}",
+            # The stand-in serves every venue on its own paths.
+            *[a for v in ("BINANCE", "OKX", "BYBIT", "GATE", "BITGET")
+              for a in ("--env-var", f"{v}_BASE_URL={standin.base_url}")],
             "--env-var", "RUST_LOG=info",
             # The suite calls the screener far more often than one real instance may: lift its
             # per-instance upstream budget here (the budget itself is tested in the handler tests).
