@@ -1,6 +1,7 @@
 //! The deterministic series: every value the stand-in serves is a pure function of
 //! (symbol, cohort, period, timestamp), so tests can predict responses exactly.
 
+use crate::venues::Venue;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::{FRAC_PI_2, TAU};
 
@@ -186,6 +187,88 @@ pub fn gap_pp(symbol: &str, period_ms: i64, timestamp_ms: i64) -> Option<f64> {
     )?;
     let retail = row(symbol, Cohort::RetailCrowd, period_ms, timestamp_ms)?;
     Some((pos.long_e4() - retail.long_e4()) as f64 / 100.0)
+}
+
+/// The long share `venue` publishes for `cohort` of `symbol` at bucket `timestamp_ms` (unrounded),
+/// or `None` where [`row`] has none. Binance's is [`row`]'s; every other venue's is Binance's
+/// moved by a small offset of its own per cohort (constant plus a slow wave of ±0.5 pp), so that
+/// venues agree roughly but not exactly, as they do: OKX's top traders by position sit about
+/// 4.5 pp below Binance's, its crowd 1.5 pp above.
+pub fn venue_long_share(
+    venue: Venue,
+    symbol: &str,
+    cohort: Cohort,
+    period_ms: i64,
+    timestamp_ms: i64,
+) -> Option<f64> {
+    let base = row(symbol, cohort, period_ms, timestamp_ms)?.long_account;
+    let offset = match (venue, cohort) {
+        (Venue::Binance, _) => return Some(base),
+        (Venue::Okx, Cohort::RetailCrowd) => 0.015,
+        (Venue::Okx, Cohort::TopTradersByAccounts) => -0.010,
+        (Venue::Okx, Cohort::TopTradersByPosition) => -0.030,
+        (Venue::Bybit, Cohort::RetailCrowd) => -0.020,
+        (Venue::Bybit, _) => return None,
+        (Venue::Gate, Cohort::RetailCrowd) => 0.010,
+        (Venue::Gate, Cohort::TopTradersByAccounts) => 0.005,
+        (Venue::Gate, Cohort::TopTradersByPosition) => 0.020,
+        (Venue::Bitget, Cohort::RetailCrowd) => -0.010,
+        (Venue::Bitget, Cohort::TopTradersByAccounts) => 0.020,
+        (Venue::Bitget, Cohort::TopTradersByPosition) => 0.010,
+    };
+    let seed = fnv1a(symbol) ^ fnv1a(venue.id());
+    let hours = timestamp_ms as f64 / HOUR_MS as f64;
+    let wave = 0.005 * (TAU * hours / (9.0 + 6.0 * unit(seed)) + TAU * unit(seed ^ 1)).sin();
+    Some((base + offset + wave).clamp(0.02, 0.98))
+}
+
+/// A coin's typical price and its share of a venue's open interest (BTC = 1).
+fn coin_profile(symbol: &str) -> (f64, f64) {
+    match symbol {
+        "BTCUSDT" => (65_000.0, 1.0),
+        "ETHUSDT" => (3_200.0, 0.5),
+        "SOLUSDT" => (150.0, 0.15),
+        "BNBUSDT" => (580.0, 0.06),
+        "XRPUSDT" => (0.55, 0.08),
+        "DOGEUSDT" => (0.15, 0.06),
+        "1000PEPEUSDT" => (0.011, 0.04),
+        "TONUSDT" => (6.5, 0.02),
+        "LINKUSDT" => (14.0, 0.03),
+        "AVAXUSDT" => (28.0, 0.03),
+        _ => (2.0 + 40.0 * unit(fnv1a(symbol)), 0.02),
+    }
+}
+
+/// The price of `symbol` at `timestamp_ms` (any instant), in USD: its typical price ±4% on a
+/// slow wave. Klines' opens and the open interest's value follow it.
+pub fn price(symbol: &str, timestamp_ms: i64) -> Option<f64> {
+    SYMBOLS.iter().find(|s| **s == symbol)?;
+    let (typical, _) = coin_profile(symbol);
+    let seed = fnv1a(symbol);
+    let hours = timestamp_ms as f64 / HOUR_MS as f64;
+    let wave = 0.04 * (TAU * hours / (40.0 + 30.0 * unit(seed ^ 11)) + TAU * unit(seed ^ 12)).sin()
+        + 0.01 * (TAU * hours / (5.0 + 4.0 * unit(seed ^ 13))).sin();
+    Some(typical * (1.0 + wave))
+}
+
+/// Open interest of `symbol` on `venue` at `timestamp_ms`: (coins, USD = coins × price), both
+/// sides. BTC's is about 8e9 USD on Binance, 3e9 on OKX, 5e9 on Bybit, 1e9 on Gate, 2e9 on
+/// Bitget; other coins a share of that; ±5% on a slow wave.
+pub fn open_interest(venue: Venue, symbol: &str, timestamp_ms: i64) -> Option<(f64, f64)> {
+    let price_now = price(symbol, timestamp_ms)?;
+    let (typical, share) = coin_profile(symbol);
+    let venue_usd = match venue {
+        Venue::Binance => 8.0e9,
+        Venue::Okx => 3.0e9,
+        Venue::Bybit => 5.0e9,
+        Venue::Gate => 1.0e9,
+        Venue::Bitget => 2.0e9,
+    };
+    let seed = fnv1a(symbol) ^ fnv1a(venue.id());
+    let hours = timestamp_ms as f64 / HOUR_MS as f64;
+    let wave = 0.05 * (TAU * hours / (30.0 + 20.0 * unit(seed ^ 21))).sin();
+    let coins = venue_usd * share / typical * (1.0 + wave);
+    Some((coins, coins * price_now))
 }
 
 /// Long shares [retail, top accounts, top position] at an instant.

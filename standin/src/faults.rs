@@ -1,6 +1,7 @@
 //! Injected failures and the wire rendering of ratio rows (healthy or corrupted).
 
 use crate::data::{fmt_e4, Cohort, Row};
+use crate::venues::Venue;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -51,12 +52,17 @@ pub enum FaultKind {
     Close,
 }
 
-/// One injected failure. `cohort: None` hits all three ratio endpoints; `times: None` lasts
-/// forever, `Some(n)` expires after the next n matching requests.
+/// One injected failure, on one venue's endpoints (`venue: None` is Binance, as before venues
+/// existed). `cohort: None` hits every endpoint of the venue (open interest and klines
+/// included); `Some` only that cohort's endpoint (Gate serves all three from one endpoint, so
+/// any cohort matches it). `times: None` lasts forever, `Some(n)` expires after the next n
+/// matching requests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     pub kind: FaultKind,
+    #[serde(default)]
+    pub venue: Option<Venue>,
     #[serde(default)]
     pub cohort: Option<Cohort>,
     #[serde(default)]
@@ -74,12 +80,18 @@ impl Fault {
     pub fn new(kind: FaultKind) -> Self {
         Fault {
             kind,
+            venue: None,
             cohort: None,
             times: None,
             retry_after_s: None,
             hang_ms: None,
             delay_ms: None,
         }
+    }
+    /// On `venue` instead of Binance.
+    pub fn at(mut self, venue: Venue) -> Self {
+        self.venue = Some(venue);
+        self
     }
     pub fn on(mut self, cohort: Cohort) -> Self {
         self.cohort = Some(cohort);
@@ -112,12 +124,16 @@ impl From<FaultKind> for Fault {
     }
 }
 
-/// Picks the first fault matching `cohort` and consumes one of its uses.
-pub(crate) fn take(faults: &mut Vec<Fault>, cohort: Cohort) -> Option<Fault> {
+/// Picks the first fault matching a request to `venue` for `cohort` (`None`: an endpoint of no
+/// one cohort, or of all three) and consumes one of its uses.
+pub(crate) fn take(faults: &mut Vec<Fault>, venue: Venue, cohort: Option<Cohort>) -> Option<Fault> {
     faults.retain(|f| f.times != Some(0));
-    let i = faults
-        .iter()
-        .position(|f| f.cohort.is_none_or(|c| c == cohort))?;
+    let i = faults.iter().position(|f| {
+        f.venue.unwrap_or(Venue::Binance) == venue
+            && (f.cohort.is_none()
+                || cohort.is_none() && venue == Venue::Gate
+                || f.cohort == cohort)
+    })?;
     match faults[i].times {
         Some(1) => Some(faults.remove(i)),
         Some(n) => {

@@ -1,10 +1,14 @@
-//! A faithful local stand-in for Binance's USDⓈ-M `futures/data` long/short ratio endpoints,
-//! for tests, benchmarks and the offline demo. Never deployed.
+//! A faithful local stand-in for the venues we read: Binance's USDⓈ-M `futures/data` long/short
+//! ratio endpoints (plus its open interest history and klines), OKX, Bybit, Gate and Bitget, each
+//! on its own real paths on one server, for tests, benchmarks and the offline demo. Never
+//! deployed.
 //!
 //! - [`data`]: the deterministic series (`row(symbol, cohort, period_ms, ts)`), fixtures.
 //! - [`switches`]: latency, fixed clock, lagging cohort, missing buckets, faults.
 //! - [`faults`]: the failure kinds and how each looks on the wire.
-//! - `server`: routes, request log, `/__standin/*` control endpoints, [`StandInHandle`].
+//! - `server`: Binance's ratio routes, request log, `/__standin/*` control endpoints,
+//!   [`StandInHandle`].
+//! - [`venues`]: the other venues, one module each, and how a fault looks on each.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -21,12 +25,14 @@ mod exchange_info;
 pub mod faults;
 mod server;
 pub mod switches;
+pub mod venues;
 
 pub use data::{
-    gap_pp, newest_bucket, oldest_bucket, period_ms, row, Cohort, Row, DEMO_CROWD_OVER_LONG,
-    DEMO_CROWD_OVER_SHORT, DEMO_NEUTRAL, DEMO_NEWEST_1H_MS, DEMO_NOW_MS, GAP_THRESHOLD_PP, PERIODS,
-    PUBLICATION_LAG_MS, RETENTION_MS, SYMBOLS,
+    gap_pp, newest_bucket, oldest_bucket, open_interest, period_ms, price, row, venue_long_share,
+    Cohort, Row, DEMO_CROWD_OVER_LONG, DEMO_CROWD_OVER_SHORT, DEMO_NEUTRAL, DEMO_NEWEST_1H_MS,
+    DEMO_NOW_MS, GAP_THRESHOLD_PP, PERIODS, PUBLICATION_LAG_MS, RETENTION_MS, SYMBOLS,
 };
 pub use faults::{Fault, FaultKind};
 pub use server::{spawn, spawn_on, RequestRecord, StandInHandle};
 pub use switches::{MissingBucket, Switches};
+pub use venues::{instrument, Venue};

@@ -5,6 +5,7 @@ use crate::data::{self, Cohort, Row, SYMBOLS};
 use crate::exchange_info;
 use crate::faults::{self, binance_error, html, Fault, NOT_FOUND_PAGE};
 use crate::switches::Switches;
+use crate::venues::{self, Venue};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{StatusCode, Uri};
@@ -27,11 +28,14 @@ use tokio::task::JoinHandle;
 pub struct RequestRecord {
     pub path: String,
     pub query: String,
+    /// The venue whose endpoint was asked (`None`: no venue's, e.g. an unknown path).
+    #[serde(default)]
+    pub venue: Option<Venue>,
     pub cohort: Option<Cohort>,
     pub at_ms: i64,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     /// What `reset` returns to: the switches the server was started with.
     initial: Switches,
     switches: Mutex<Switches>,
@@ -55,23 +59,42 @@ const MAX_TS: i64 = 1_000_000_000_000_000;
 impl Shared {
     /// Logs the request, then snapshots the switches and consumes a matching fault.
     fn begin(&self, uri: &Uri, cohort: Option<Cohort>) -> (Switches, Option<Fault>) {
+        let venue = cohort.map(|_| Venue::Binance);
+        self.log_request(uri, venue, cohort);
+        let mut sw = lock(&self.switches);
+        let fault = cohort.and_then(|c| faults::take(&mut sw.faults, Venue::Binance, Some(c)));
+        (sw.clone(), fault)
+    }
+
+    /// As [`Shared::begin`], for any venue's data endpoint (`cohort: None`: not one cohort's).
+    pub(crate) fn begin_venue(
+        &self,
+        uri: &Uri,
+        venue: Venue,
+        cohort: Option<Cohort>,
+    ) -> (Switches, Option<Fault>) {
+        self.log_request(uri, Some(venue), cohort);
+        let mut sw = lock(&self.switches);
+        let fault = faults::take(&mut sw.faults, venue, cohort);
+        (sw.clone(), fault)
+    }
+
+    fn log_request(&self, uri: &Uri, venue: Option<Venue>, cohort: Option<Cohort>) {
         lock(&self.log).push(RequestRecord {
             path: uri.path().to_string(),
             query: uri.query().unwrap_or_default().to_string(),
+            venue,
             cohort,
             at_ms: system_ms(),
         });
-        let mut sw = lock(&self.switches);
-        let fault = cohort.and_then(|c| faults::take(&mut sw.faults, c));
-        (sw.clone(), fault)
     }
 }
 
-fn clock(sw: &Switches) -> i64 {
+pub(crate) fn clock(sw: &Switches) -> i64 {
     sw.now_ms.unwrap_or_else(system_ms).clamp(0, MAX_TS)
 }
 
-async fn latency(sw: &Switches) {
+pub(crate) async fn latency(sw: &Switches) {
     if sw.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(sw.latency_ms)).await;
     }
@@ -92,6 +115,7 @@ fn router(shared: Arc<Shared>) -> Router {
             ),
         );
     }
+    r = venues::routes(r);
     r.route("/fapi/v1/exchangeInfo", get(exchange_info))
         .route("/fapi/v1/ping", get(ping))
         .route("/__standin/requests", get(list_requests))
@@ -218,7 +242,11 @@ fn select(
     };
     let stamps: Vec<i64> = (0..count)
         .map(|i| oldest + i * p)
-        .filter(|ts| !sw.missing_buckets.iter().any(|m| m.hides(cohort, *ts)))
+        .filter(|ts| {
+            !sw.missing_buckets
+                .iter()
+                .any(|m| m.hides(Venue::Binance, cohort, *ts))
+        })
         .collect();
     // With a startTime, the first `limit` rows from it (as klines do; unconfirmed upstream);
     // otherwise the newest `limit`.

@@ -2,6 +2,7 @@
 
 use crate::data::{Cohort, DEMO_NOW_MS};
 use crate::faults::Fault;
+use crate::venues::Venue;
 use serde::{Deserialize, Serialize};
 
 /// Everything a test can bend. `Default` is the faithful, healthy upstream on the system clock.
@@ -15,8 +16,10 @@ pub struct Switches {
     pub now_ms: Option<i64>,
     /// Serve `timestamp` as a JSON string (as Binance's docs print it) instead of a number.
     pub timestamp_as_string: bool,
-    /// This cohort publishes one bucket behind the others.
+    /// This cohort publishes one bucket behind the others (Binance).
     pub lagging_cohort: Option<Cohort>,
+    /// These venues publish every series one bucket behind.
+    pub lagging_venues: Vec<Venue>,
     /// Buckets left out of the series.
     pub missing_buckets: Vec<MissingBucket>,
     /// Injected failures, consulted in order; the first matching one applies.
@@ -33,13 +36,16 @@ impl Switches {
     }
 }
 
-/// A bucket omitted from one cohort (`cohort: Some`) or from all three (`None`).
+/// A bucket omitted from one cohort (`cohort: Some`) or from all three (`None`), on one venue
+/// (`venue: None` is Binance).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MissingBucket {
     pub timestamp_ms: i64,
     #[serde(default)]
     pub cohort: Option<Cohort>,
+    #[serde(default)]
+    pub venue: Option<Venue>,
 }
 
 impl MissingBucket {
@@ -47,15 +53,24 @@ impl MissingBucket {
         MissingBucket {
             timestamp_ms,
             cohort: None,
+            venue: None,
         }
     }
     pub fn only(cohort: Cohort, timestamp_ms: i64) -> Self {
         MissingBucket {
             timestamp_ms,
             cohort: Some(cohort),
+            venue: None,
         }
     }
-    pub(crate) fn hides(&self, cohort: Cohort, timestamp_ms: i64) -> bool {
-        self.timestamp_ms == timestamp_ms && self.cohort.is_none_or(|c| c == cohort)
+    /// The same bucket on `venue` instead of Binance.
+    pub fn on(mut self, venue: Venue) -> Self {
+        self.venue = Some(venue);
+        self
+    }
+    pub(crate) fn hides(&self, venue: Venue, cohort: Cohort, timestamp_ms: i64) -> bool {
+        self.timestamp_ms == timestamp_ms
+            && self.venue.unwrap_or(Venue::Binance) == venue
+            && self.cohort.is_none_or(|c| c == cohort)
     }
 }

@@ -393,7 +393,15 @@ fn venue_row(
             )),
         ),
         VenueResult::Fetched(_) => ("ok", None),
-        VenueResult::Failed(e) => (e.code(), Some(format!("{}: {e}", venue.name()))),
+        VenueResult::Failed(e) => {
+            let said = e.to_string();
+            let message = if said.contains(venue.name()) {
+                said
+            } else {
+                format!("{}: {said}", venue.name())
+            };
+            (e.code(), Some(message))
+        }
         VenueResult::UnsupportedPeriod => (
             "unsupported_period",
             Some(format!("{} publishes no {period} buckets", venue.name())),

@@ -125,20 +125,20 @@ impl Gate<'_> {
             "{}{PATH}?contract={contract}&interval={interval}",
             self.base_url
         );
-        // One request gives the newest `rows`; more than 100 are read as pages of 100 forward
-        // from the oldest bucket wanted (`from` is in seconds), requested side by side.
-        let urls: Vec<String> = if rows <= parse::MAX_ROWS {
-            vec![format!("{base}&limit={rows}")]
-        } else {
+        // The newest 100 (or fewer) rows in one request; beyond 100, the older rows as pages of
+        // 100 forward from the oldest bucket wanted (`from`, in seconds), requested side by side.
+        // Page 0 names no time, so it holds the newest rows whatever the two clocks say.
+        let mut urls = vec![format!("{base}&limit={}", rows.min(parse::MAX_ROWS))];
+        if rows > parse::MAX_ROWS {
             let oldest =
                 newest_visible_bucket(period, now_ms()) - (i64::from(rows) - 1) * period.millis();
-            (0..pages(rows))
-                .map(|k| {
-                    let from = (oldest + 100 * i64::from(k) * period.millis()) / 1000;
-                    format!("{base}&limit={}&from={from}", parse::MAX_ROWS)
-                })
-                .collect()
-        };
+            let older = rows - parse::MAX_ROWS;
+            for k in 0..older.div_ceil(parse::MAX_ROWS) {
+                let from = (oldest + i64::from(k) * 100 * period.millis()) / 1000;
+                let limit = (older - k * parse::MAX_ROWS).min(parse::MAX_ROWS);
+                urls.push(format!("{base}&limit={limit}&from={from}"));
+            }
+        }
         let gets: Vec<Get> = urls
             .into_iter()
             .map(|url| Get {
