@@ -1,0 +1,245 @@
+//! The OKX, Bybit, Gate and Bitget adapters against the in-process stand-in: each venue's healthy
+//! answer, its rate limit (in its own form: OKX 429 `50011`, Bybit **403**, Gate 429, Bitget
+//! 429), its unknown-instrument answer, a failing server (retried, then 502), bodies we cannot
+//! read (HTML, truncated, missing keys, garbage numbers: 502, never a panic), a hang (504 at the
+//! deadline), and the quiet after a rate limit. Each test owns its stand-in and clients.
+
+use std::time::{Duration, Instant};
+
+use shared::domain::{ApiError, CohortSeries, Period, Symbol};
+use shared::upstream::request::VenueClient;
+use shared::upstream::{bitget, bybit, gate, okx, policy, PositioningSource};
+use standin::{Fault, FaultKind, StandInHandle, Switches, Venue};
+
+const VENUES: [Venue; 4] = [Venue::Okx, Venue::Bybit, Venue::Gate, Venue::Bitget];
+
+/// One stand-in and one client per venue, as a warm instance holds them.
+struct Setup {
+    standin: StandInHandle,
+    okx: VenueClient,
+    bybit: VenueClient,
+    gate: VenueClient,
+    bitget: VenueClient,
+}
+
+async fn setup() -> Setup {
+    let http = policy::http_client().unwrap();
+    Setup {
+        standin: standin::spawn(Switches::demo()).await.unwrap(),
+        okx: okx::client(http.clone()),
+        bybit: bybit::client(http.clone()),
+        gate: gate::client(http.clone()),
+        bitget: bitget::client(http),
+    }
+}
+
+impl Setup {
+    /// One fetch of `coin` at 1h from `venue`: the result and how many requests reached it.
+    async fn fetch(&self, venue: Venue, coin: &str) -> (Result<CohortSeries, ApiError>, usize) {
+        let url = self.standin.base_url();
+        let before = self.standin.request_count();
+        let symbol = Symbol::from_coin(coin).unwrap();
+        let fetched = match venue {
+            Venue::Okx => {
+                okx::Okx::at(&self.okx, Some(&url))
+                    .fetch(&symbol, Period::H1, 25)
+                    .await
+            }
+            Venue::Bybit => {
+                bybit::Bybit::at(&self.bybit, Some(&url))
+                    .fetch(&symbol, Period::H1, 25)
+                    .await
+            }
+            Venue::Gate => {
+                gate::Gate::at(&self.gate, Some(&url))
+                    .fetch(&symbol, Period::H1, 25)
+                    .await
+            }
+            Venue::Bitget => {
+                bitget::Bitget::at(&self.bitget, Some(&url))
+                    .fetch(&symbol, Period::H1, 25)
+                    .await
+            }
+            Venue::Binance => unreachable!("Binance has its own fault tests"),
+        };
+        assert_eq!(
+            fetched.report.requests as usize,
+            self.standin.request_count() - before,
+            "the report counts what was sent"
+        );
+        (fetched.result, self.standin.request_count() - before)
+    }
+}
+
+#[tokio::test]
+async fn every_venue_reads_its_healthy_answer() {
+    let s = setup().await;
+    let t = standin::newest_bucket(standin::DEMO_NOW_MS, 3_600_000);
+    for (venue, requests, cohorts) in [
+        (Venue::Okx, 4, 3),
+        (Venue::Bybit, 1, 1),
+        (Venue::Gate, 1, 3),
+        (Venue::Bitget, 3, 3),
+    ] {
+        let (result, sent) = s.fetch(venue, "1000PEPE").await;
+        let series = result.unwrap_or_else(|e| panic!("{venue:?}: {e}"));
+        assert_eq!(sent, requests, "{venue:?}");
+        let published = [
+            &series.retail_crowd,
+            &series.top_traders_by_accounts,
+            &series.top_traders_by_position,
+        ]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .count();
+        assert_eq!(published, cohorts, "{venue:?}");
+        assert_eq!(
+            series.retail_crowd.last().unwrap().timestamp,
+            t,
+            "{venue:?}"
+        );
+        // At most the rows asked for (Bitget gives its own 30: the newest 25 are kept).
+        assert!(
+            series.retail_crowd.len() <= 25 && series.retail_crowd.len() >= 24,
+            "{venue:?}"
+        );
+        // Open interest in USD where the venue publishes its history in USD.
+        let with_oi = matches!(venue, Venue::Okx | Venue::Gate);
+        assert_eq!(!series.open_interest.is_empty(), with_oi, "{venue:?}");
+    }
+}
+
+#[tokio::test]
+async fn each_rate_limit_in_its_own_form_is_a_503_not_retried_and_the_venue_goes_quiet() {
+    let s = setup().await;
+    for venue in VENUES {
+        s.standin
+            .push_fault(Fault::new(FaultKind::RateLimited).at(venue).once());
+        let (result, sent) = s.fetch(venue, "BTC").await;
+        assert!(
+            matches!(result, Err(ApiError::UpstreamRateLimited { .. })),
+            "{venue:?}: {result:?}"
+        );
+        assert!(sent >= 1, "{venue:?}");
+        // Quiet now: nothing is sent, the answer is the same 503.
+        let (again, sent) = s.fetch(venue, "ETH").await;
+        assert!(
+            matches!(again, Err(ApiError::UpstreamRateLimited { .. })),
+            "{venue:?}"
+        );
+        assert_eq!(sent, 0, "{venue:?} sent while quiet");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_instrument_in_each_venue_s_form_is_unknown_symbol_naming_the_venue() {
+    let s = setup().await;
+    for venue in VENUES {
+        let (result, _) = s.fetch(venue, "NOPE").await;
+        match result {
+            Err(e @ ApiError::UnknownSymbol { .. }) => {
+                let said = e.to_string();
+                let name = ["OKX", "Bybit", "Gate", "Bitget"]
+                    [VENUES.iter().position(|v| *v == venue).unwrap()];
+                assert!(said.contains(name), "{said}");
+            }
+            other => panic!("{venue:?}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failing_server_is_retried_then_a_502_and_once_only_it_recovers() {
+    let s = setup().await;
+    for venue in VENUES {
+        s.standin
+            .push_fault(Fault::new(FaultKind::ServerError).at(venue));
+        let (result, sent) = s.fetch(venue, "BTC").await;
+        assert!(
+            matches!(result, Err(ApiError::UpstreamError { .. })),
+            "{venue:?}: {result:?}"
+        );
+        assert!(sent > 1, "{venue:?}: a 5xx is retried ({sent} sent)");
+        s.standin.reset();
+        s.standin
+            .push_fault(Fault::new(FaultKind::Unavailable).at(venue).once());
+        let (result, _) = s.fetch(venue, "BTC").await;
+        assert!(
+            result.is_ok(),
+            "{venue:?}: one 503 then success: {result:?}"
+        );
+        s.standin.reset();
+    }
+}
+
+#[tokio::test]
+async fn bodies_we_cannot_read_are_502_never_a_panic() {
+    let s = setup().await;
+    for kind in [
+        FaultKind::Html,
+        FaultKind::Truncated,
+        FaultKind::MissingKeys,
+        FaultKind::GarbageNumbers,
+        FaultKind::Object,
+    ] {
+        for venue in VENUES {
+            s.standin.push_fault(Fault::new(kind).at(venue).once());
+            let (result, _) = s.fetch(venue, "ETH").await;
+            assert!(
+                matches!(result, Err(ApiError::UpstreamError { .. })),
+                "{venue:?} {kind:?}: {result:?}"
+            );
+            s.standin.reset();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_fault_on_one_venue_leaves_the_others_alone() {
+    let s = setup().await;
+    s.standin
+        .push_fault(Fault::new(FaultKind::ServerError).at(Venue::Gate));
+    assert!(s.fetch(Venue::Gate, "BTC").await.0.is_err());
+    for venue in [Venue::Okx, Venue::Bybit, Venue::Bitget] {
+        assert!(s.fetch(venue, "BTC").await.0.is_ok(), "{venue:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_hanging_venue_is_a_504_at_the_deadline() {
+    let s = setup().await;
+    s.standin.push_fault(
+        Fault::new(FaultKind::Hang)
+            .at(Venue::Okx)
+            .on(standin::Cohort::TopTradersByPosition),
+    );
+    let started = Instant::now();
+    let (result, _) = s.fetch(Venue::Okx, "BTC").await;
+    let took = started.elapsed();
+    assert!(
+        matches!(result, Err(ApiError::UpstreamTimeout)),
+        "{result:?}"
+    );
+    assert!(took < policy::DEADLINE + Duration::from_secs(1), "{took:?}");
+}
+
+#[tokio::test]
+async fn bitget_is_asked_at_most_once_a_second_per_path() {
+    let s = setup().await;
+    let started = Instant::now();
+    for coin in ["BTC", "ETH", "SOL"] {
+        assert!(s.fetch(Venue::Bitget, coin).await.0.is_ok());
+    }
+    // Three fetches of the same three paths: the second and third wait a second each.
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(1_950), "{took:?}");
+    let times: Vec<i64> = s
+        .standin
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/position-long-short"))
+        .map(|r| r.at_ms)
+        .collect();
+    assert_eq!(times.len(), 3);
+    assert!(times.windows(2).all(|w| w[1] - w[0] >= 990), "{times:?}");
+}
