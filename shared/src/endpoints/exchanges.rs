@@ -12,7 +12,7 @@ use super::{Market, Query, NOT_ADVICE};
 use crate::domain::{ApiError, Cohort, CohortSeries, Fixed, Pct, Period, Reading, Venue};
 use crate::maths::aggregate::{self, SeriesPoint, Smoothed, VenueGaps};
 use crate::upstream::fanout::VenueFetched;
-use crate::upstream::UpstreamReport;
+use crate::upstream::{UpstreamReport, STANDIN_SOURCE};
 
 pub const ROUTE: &str = "/v1/exchanges";
 pub const PARAMS: &[&str] = &["coin", "symbol", "period", "venues", "limit"];
@@ -452,11 +452,11 @@ fn venue_row(
 
 /// The venues' `source` labels; the stand-in's alone when any venue is the stand-in.
 fn source(fetches: &[VenueFetch]) -> String {
-    if let Some(standin) = fetches
+    if fetches
         .iter()
-        .find(|f| f.source.starts_with("local_standin"))
+        .any(|f| f.source.starts_with("local_standin"))
     {
-        return standin.source.to_string();
+        return STANDIN_SOURCE.to_string();
     }
     let labels: Vec<&str> = fetches.iter().map(|f| f.source).collect();
     labels.join(", ")

@@ -57,6 +57,10 @@ pub trait PositioningSource {
     ) -> impl Future<Output = Fetched> + Send;
 }
 
+/// What `source` says for data from the local stand-in of any venue.
+pub const STANDIN_SOURCE: &str =
+    "local_standin: SIMULATED data from a local stand-in, NOT live market data";
+
 /// What every answer's `source` says for data read from `venue` at `base_url` (`None`: the
 /// adapter's `default_base_url`): the venue's own name, or loudly that it is not the venue.
 pub fn source_label(venue: Venue, default_base_url: &str, base_url: Option<&str>) -> &'static str {
@@ -71,7 +75,7 @@ pub fn source_label(venue: Venue, default_base_url: &str, base_url: Option<&str>
     if base_url != default_base_url
         && (matches!(host, "localhost" | "[") || host.starts_with("127."))
     {
-        return "local_standin: SIMULATED data from a local stand-in, NOT live market data";
+        return STANDIN_SOURCE;
     }
     let direct = base_url == default_base_url;
     match (venue, direct) {
