@@ -62,8 +62,17 @@ impl Setup {
             }
             Venue::Binance => unreachable!("Binance has its own fault tests"),
         };
+        // A request abandoned mid-flight (another part of the fetch failed first) may reach
+        // the stand-in just after the fetch returns: give it a moment to arrive.
+        let sent = fetched.report.requests as usize;
+        for _ in 0..50 {
+            if self.standin.request_count() - before >= sent {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         assert_eq!(
-            fetched.report.requests as usize,
+            sent,
             self.standin.request_count() - before,
             "the report counts what was sent"
         );

@@ -23,7 +23,7 @@
 //!   is the answer and the other requests are abandoned. There is never a half answer.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
@@ -64,12 +64,12 @@ pub enum Attempt<T> {
     Retryable(ApiError),
 }
 
-/// Attempts of one request under the shared `deadline`, retried as the policy allows; counts
-/// every request sent in `requests`. `what` names the request in the logs.
+/// Attempts of one request under the shared `deadline`, retried as the policy allows. Each
+/// attempt counts itself when it sends (a request waiting for its venue's pace, then abandoned,
+/// was never sent). `what` names the request in the logs.
 pub async fn with_retries<T, F, Fut>(
     what: &'static str,
     deadline: Instant,
-    requests: &AtomicU32,
     mut attempt: F,
 ) -> Result<T, ApiError>
 where
@@ -80,7 +80,6 @@ where
     let mut retries = 0;
     loop {
         let started = Instant::now();
-        requests.fetch_add(1, Ordering::Relaxed);
         let outcome = tokio::time::timeout_at(deadline, attempt()).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let error = match outcome {

@@ -56,8 +56,8 @@ impl VenueClient {
         let bodies = join_all(
             gets.iter()
                 .map(|get| {
-                    policy::with_retries(what, deadline, requests, move || async move {
-                        match self.get(&get.url, &get.pace_key, deadline).await {
+                    policy::with_retries(what, deadline, move || async move {
+                        match self.get(&get.url, &get.pace_key, deadline, requests).await {
                             Ok(answer) => self.judge(&answer, classify, symbol, |body| {
                                 Ok::<_, Infallible>(body.to_vec())
                             }),
@@ -81,13 +81,14 @@ impl VenueClient {
     }
 
     /// Sends one GET to `url` once `pace_key` has a slot under the venue's rate limit (waiting
-    /// for one if it comes before `deadline`). A transport failure is already the attempt's
-    /// outcome.
+    /// for one if it comes before `deadline`), counted in `requests` as it is sent. A transport
+    /// failure is already the attempt's outcome.
     pub async fn get(
         &self,
         url: &str,
         pace_key: &str,
         deadline: Instant,
+        requests: &AtomicU32,
     ) -> Result<Answer, Attempt<Infallible>> {
         let name = self.venue.name();
         if let Err(secs) = self.pace.acquire(pace_key, deadline).await {
@@ -100,6 +101,7 @@ impl VenueClient {
                 retry_after_secs: secs,
             })));
         }
+        requests.fetch_add(1, Ordering::Relaxed);
         let response = match self.http.get(url).send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return Err(Attempt::Done(Err(ApiError::UpstreamTimeout))),

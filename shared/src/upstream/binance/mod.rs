@@ -173,9 +173,9 @@ impl Binance<'_> {
                 self.base_url,
                 path(cohort)
             );
-            policy::with_retries(cohort.id(), deadline, requests, move || {
+            policy::with_retries(cohort.id(), deadline, move || {
                 let url = url.clone();
-                async move { self.attempt(&url, symbol, parse_series).await }
+                async move { self.attempt(&url, symbol, parse_series, requests).await }
             })
         };
         let open_interest = async {
@@ -186,9 +186,12 @@ impl Binance<'_> {
                 "{}{OPEN_INTEREST_PATH}?symbol={symbol}&period={period}&limit={rows}",
                 self.base_url
             );
-            policy::with_retries("open_interest", deadline, requests, || {
+            policy::with_retries("open_interest", deadline, || {
                 let url = url.clone();
-                async move { self.attempt(&url, symbol, parse_open_interest).await }
+                async move {
+                    self.attempt(&url, symbol, parse_open_interest, requests)
+                        .await
+                }
             })
             .await
         };
@@ -223,12 +226,15 @@ impl Binance<'_> {
         }
     }
 
+    /// One request to `url`, counted in `requests` as it is sent.
     async fn attempt<T>(
         &self,
         url: &str,
         symbol: &Symbol,
         parse: fn(&[u8]) -> Result<T, BodyError>,
+        requests: &AtomicU32,
     ) -> Attempt<T> {
+        requests.fetch_add(1, Ordering::Relaxed);
         let response = match self.client.http.get(url).send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return Attempt::Done(Err(ApiError::UpstreamTimeout)),
