@@ -81,6 +81,7 @@ fn parse_three(bodies: &[Vec<u8>; 3]) -> CohortSeries {
         top_traders_by_accounts: parse_series(&bodies[1]).unwrap(),
         top_traders_by_position: parse_series(&bodies[2]).unwrap(),
         open_interest: Vec::new(),
+        prices: Vec::new(),
     }
 }
 

@@ -14,6 +14,11 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
         let screen = call.params(screener::PARAMS, screener::Screen::from_query)?;
         call.record_market(None, screen.period);
         let (config, binance) = deps.binance().await;
+        // The open interest is read only for the money flow of `include_changes`.
+        let binance = match screen.changes {
+            Some(_) => binance.with_open_interest(),
+            None => binance,
+        };
         let refresh = match screen.refresh {
             false => Refresh::NotAsked,
             true => {
@@ -207,7 +212,8 @@ mod tests {
             ),
         )
         .await;
-        assert_eq!(other["data"]["upstream_calls"], 3);
+        // With include_changes the open interest is read too: the cohorts and one more.
+        assert_eq!(other["data"]["upstream_calls"], 4);
         assert_eq!(other["data"]["buckets_fetched"], 31);
     }
 

@@ -13,6 +13,7 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
         let market = call.params(signal::PARAMS, signal::params)?;
         call.record_market(Some(&market.symbol), market.period);
         let (config, binance) = deps.binance().await;
+        let binance = binance.with_open_interest();
         let fetched = (deps.warm)
             .fetch(&binance, &market.symbol, market.period, signal::ROWS, false)
             .await;
@@ -102,7 +103,43 @@ mod tests {
         assert_eq!(c["score"].as_u64(), Some(weighted.round() as u64), "{c}");
         assert_eq!(d["data_quality"]["series_aligned"], true);
         assert_eq!(d["data_quality"]["missing_buckets"], 0);
-        assert_eq!(standin.request_count(), 3, "one request per cohort");
+        assert_eq!(
+            standin.request_count(),
+            4,
+            "one request per cohort, one for the open interest"
+        );
+
+        // The open interest at `now` and the 1h money flow, recomputed from the stand-in's rows:
+        // N = V × (2p − 1), V the served USD value (8 decimals), p the served long share.
+        let oi = &d["open_interest"];
+        let t = d["now"]["timestamp"].as_i64().unwrap();
+        assert_eq!(oi["timestamp"], t);
+        let usd = |t| {
+            standin::open_interest(standin::Venue::Binance, "BTCUSDT", t)
+                .unwrap()
+                .1
+        };
+        let cents = |x: f64| (x * 100.0).round() / 100.0;
+        assert_eq!(oi["open_interest_usd"].as_f64(), Some(cents(usd(t))));
+        let p = |t| {
+            standin::row("BTCUSDT", standin::Cohort::TopTradersByPosition, HOUR, t)
+                .unwrap()
+                .long_e4() as f64
+                / 1e4
+        };
+        let n = |t| cents(usd(t)) * (2.0 * p(t) - 1.0);
+        let h1 = &oi["changes"]["1h"];
+        let flow = h1["money_flow_usd_estimate"].as_f64().unwrap();
+        assert!(
+            (flow - (n(t) - n(t - HOUR))).abs() <= 0.005 + 1e-6,
+            "{flow} {h1}"
+        );
+        assert_eq!(
+            h1["open_interest_usd_change"].as_f64(),
+            Some(cents(cents(usd(t)) - cents(usd(t - HOUR))))
+        );
+        assert_eq!(oi["changes"]["7d"]["window_buckets"], 168);
+        assert!(oi["assumption"].as_str().unwrap().contains("estimate"));
     }
 
     #[tokio::test]

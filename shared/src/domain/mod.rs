@@ -15,6 +15,6 @@ pub use cohort::Cohort;
 pub use decimal::{Decimal, Fixed, Pct, Ratio};
 pub use error::ApiError;
 pub use period::Period;
-pub use series::{CohortSeries, OpenInterest, Reading};
+pub use series::{CohortSeries, OpenInterest, Price, Reading, PRICE_ROWS_BEYOND};
 pub use symbol::{CoinList, Symbol};
 pub use venue::Venue;

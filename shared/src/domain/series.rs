@@ -28,15 +28,31 @@ pub struct OpenInterest {
     pub usd: Fixed<2>,
 }
 
+/// The price at one bucket: the open of the futures kline whose open time is the bucket's
+/// timestamp. Only closed klines become prices (a bar still open is not a fact yet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Price {
+    /// Bucket timestamp (the kline's open time), epoch milliseconds.
+    pub timestamp: i64,
+    /// The kline's open, in USDT, to 8 decimals (Binance prints at most 7).
+    pub open: Fixed<8>,
+}
+
+/// Prices fetched beyond the cohorts' rows: the klines covering the oldest bucket's and every
+/// later one's (Binance's newest cohort bucket may be one period behind its newest closed kline).
+pub const PRICE_ROWS_BEYOND: usize = 2;
+
 /// The three series of one instrument and period, each sorted oldest first, one reading per
-/// bucket, and the open interest at the same buckets where the adapter was asked for it and the
-/// venue publishes its history in USD (otherwise empty).
+/// bucket; the open interest at the same buckets where the adapter was asked for it and the
+/// venue publishes its history in USD; and the prices where the adapter was asked for them
+/// (otherwise empty).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CohortSeries {
     pub retail_crowd: Vec<Reading>,
     pub top_traders_by_accounts: Vec<Reading>,
     pub top_traders_by_position: Vec<Reading>,
     pub open_interest: Vec<OpenInterest>,
+    pub prices: Vec<Price>,
 }
 
 impl CohortSeries {
@@ -58,6 +74,7 @@ impl CohortSeries {
             top_traders_by_accounts: tail(&self.top_traders_by_accounts, rows),
             top_traders_by_position: tail(&self.top_traders_by_position, rows),
             open_interest: tail(&self.open_interest, rows),
+            prices: tail(&self.prices, rows + PRICE_ROWS_BEYOND),
         }
     }
 
@@ -101,6 +118,7 @@ mod tests {
             top_traders_by_accounts: (1..=3).map(r).collect(),
             top_traders_by_position: vec![],
             open_interest: Vec::new(),
+            prices: Vec::new(),
         };
         let n = s.newest(2);
         let ts = |v: &[Reading]| v.iter().map(|x| x.timestamp).collect::<Vec<_>>();

@@ -74,7 +74,7 @@ pub struct CohortInfo {
     pub description: &'static str,
 }
 
-const ENDPOINTS: [Endpoint; 7] = [
+const ENDPOINTS: [Endpoint; 8] = [
     Endpoint {
         path: super::positioning::ROUTE,
         method: "GET",
@@ -109,6 +109,11 @@ const ENDPOINTS: [Endpoint; 7] = [
         path: super::exchanges::ROUTE,
         method: "GET",
         description: "One coin on Binance, OKX, Bybit, Gate and Bitget side by side, with the aggregated Sentiment Divergence Score (open-interest-weighted, equal-weighted, median) and its 12-hour mean; a failing venue is listed, not fatal.",
+    },
+    Endpoint {
+        path: super::track_record::ROUTE,
+        method: "GET",
+        description: "How the signal did on this coin (default period 1h): for every bucket of the newest 500 where it fired, the price change over the next horizon buckets; hit rates with Wilson 95% intervals, mean and median returns, per side, per episode and for all buckets.",
     },
 ];
 

@@ -10,6 +10,7 @@ pub mod positioning;
 pub mod query;
 pub mod screener;
 pub mod signal;
+pub mod track_record;
 
 use crate::domain::Pct;
 
@@ -25,7 +26,7 @@ pub const NEWEST_ROWS: u16 = 6;
 
 /// Every route, in the order `/v1/meta` lists them; kept in step with template.yaml, the router
 /// config and openapi.yaml by the consistency test.
-pub const ROUTES: [&str; 7] = [
+pub const ROUTES: [&str; 8] = [
     positioning::ROUTE,
     divergence::ROUTE,
     history::ROUTE,
@@ -33,6 +34,7 @@ pub const ROUTES: [&str; 7] = [
     signal::ROUTE,
     screener::ROUTE,
     exchanges::ROUTE,
+    track_record::ROUTE,
 ];
 
 /// The `note` of every answer that carries a divergence.

@@ -6,6 +6,7 @@ use super::{Market, Provenance, Query, NOT_ADVICE};
 use crate::config::Config;
 use crate::domain::{ApiError, CohortSeries, Period};
 use crate::maths::divergence::Divergence;
+use crate::maths::signal::money_flow::{open_interest_flows, OpenInterestFlows};
 use crate::maths::signal::{report, Report, SignalParams, CONSENSUS_LEVEL_PCT, LOOKBACK};
 
 pub const ROUTE: &str = "/v1/signal";
@@ -29,6 +30,8 @@ pub struct SignalData {
     pub note: String,
     #[serde(flatten)]
     pub report: Report,
+    /// Binance's open interest at `now` and the estimated money flow per change window.
+    pub open_interest: OpenInterestFlows,
 }
 
 /// The signal's settings in force.
@@ -58,6 +61,7 @@ pub fn answer(
         period: market.period.as_str(),
         provenance,
         note: note(&params),
+        open_interest: open_interest_flows(series, market.period, now.timestamp),
         report: report(series, now, market.period, &params, clock_ms),
     })
 }

@@ -220,6 +220,7 @@ mod tests {
             top_traders_by_accounts: vec![reading(3, "0.5", "1")],
             top_traders_by_position: vec![reading(1, "0.50", "1"), reading(2, "0.52", "1")],
             open_interest: Vec::new(),
+            prices: Vec::new(),
         };
         let d = Divergence::at_common_bucket(&series, T).unwrap();
         assert_eq!(d.timestamp, 2);
@@ -233,6 +234,7 @@ mod tests {
             top_traders_by_accounts: vec![],
             top_traders_by_position: vec![reading(1, "0.5", "1")],
             open_interest: Vec::new(),
+            prices: Vec::new(),
         };
         assert_eq!(Divergence::at_common_bucket(&series, T), None);
     }

@@ -186,6 +186,7 @@ mod tests {
             top_traders_by_accounts: s(&[1, 2, 4, 5]),
             top_traders_by_position: s(&[1, 2, 3, 4]),
             open_interest: Vec::new(),
+            prices: Vec::new(),
         };
         let ts = |p: Vec<HistoryPoint>| p.iter().map(|p| p.timestamp).collect::<Vec<_>>();
         assert_eq!(ts(history(&series, 500, 1)), [1, 2, 4]);
@@ -208,6 +209,7 @@ mod tests {
             top_traders_by_accounts: s(&[10, 20, 30, 50]),
             top_traders_by_position: s(&[10, 20, 30, 50]),
             open_interest: Vec::new(),
+            prices: Vec::new(),
         };
         let ts = |p: Vec<HistoryPoint>| p.iter().map(|p| p.timestamp).collect::<Vec<_>>();
         assert_eq!(ts(history(&series, 4, 10)), [20, 30, 50]);
@@ -220,6 +222,7 @@ mod tests {
             top_traders_by_accounts: vec![reading(7, "0.6012", "1.5075")],
             top_traders_by_position: vec![reading(7, "0.5554", "1.2492")],
             open_interest: Vec::new(),
+            prices: Vec::new(),
         };
         let json = serde_json::to_string(&history(&series, 48, 1)).unwrap();
         assert_eq!(
@@ -240,6 +243,7 @@ mod tests {
             top_traders_by_accounts: s(&[1, 2, 3], "0.5"),
             top_traders_by_position: s(&[1, 2, 4, 5], "0.45"),
             open_interest: Vec::new(),
+            prices: Vec::new(),
         };
         let ts = |p: Vec<GapPoint>| p.iter().map(|p| p.timestamp).collect::<Vec<_>>();
         // Accounts lag (no 4, 5) and position misses 3: the gap has 1, 2, 4, 5.

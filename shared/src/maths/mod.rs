@@ -7,3 +7,4 @@ pub mod history;
 pub mod screener;
 pub mod signal;
 pub mod stats;
+pub mod track_record;

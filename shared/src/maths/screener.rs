@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::divergence::{Divergence, Signal};
 use super::history::{gap_history, history};
+use super::signal::money_flow::{self, Usd};
 use super::signal::{self, Consensus, SignalParams, Strength};
 use crate::domain::names::one_of;
 use crate::domain::{ApiError, CohortSeries, CoinList, Pct, Period, Symbol};
@@ -24,16 +25,18 @@ pub enum SortBy {
     RetailLongPct,
     Confidence,
     GapChange,
+    MoneyFlow,
 }
 
 impl SortBy {
-    const NAMES: [(&'static str, SortBy); 6] = [
+    const NAMES: [(&'static str, SortBy); 7] = [
         ("long_pct_gap", SortBy::LongPctGap),
         ("abs_gap", SortBy::AbsGap),
         ("smart_money_long_pct", SortBy::SmartMoneyLongPct),
         ("retail_long_pct", SortBy::RetailLongPct),
         ("confidence", SortBy::Confidence),
         ("gap_change", SortBy::GapChange),
+        ("money_flow", SortBy::MoneyFlow),
     ];
     pub fn parse(text: &str) -> Result<Self, ApiError> {
         one_of("sort_by", text, &SortBy::NAMES)
@@ -139,6 +142,11 @@ pub struct RowChange {
     /// long_pct_gap now minus `gap_change_window` earlier; `null` when that bucket is missing.
     pub gap_change: Option<Pct>,
     pub gap_change_window: &'static str,
+    /// Binance's open interest in USD at the row's bucket (as `/v1/signal`'s `open_interest`).
+    pub open_interest_usd: Option<Usd>,
+    /// Its change over the window, and the money estimated to have moved to the long side.
+    pub open_interest_usd_change: Option<Usd>,
+    pub money_flow_usd_estimate: Option<Usd>,
 }
 
 /// One coin's line of the screener.
@@ -210,9 +218,16 @@ pub fn row(
             strength: c.strength,
         }
     });
-    let change = changes.map(|w| RowChange {
-        gap_change: signal::change(&points, period, w.millis()).long_pct_gap,
-        gap_change_window: w.as_str(),
+    let change = changes.map(|w| {
+        let flow = money_flow::flow_change(series, period, now.timestamp, w.millis());
+        RowChange {
+            gap_change: signal::change(&points, period, w.millis()).long_pct_gap,
+            gap_change_window: w.as_str(),
+            open_interest_usd: money_flow::open_interest_flows(series, period, now.timestamp)
+                .open_interest_usd,
+            open_interest_usd_change: flow.open_interest_usd_change,
+            money_flow_usd_estimate: flow.money_flow_usd_estimate,
+        }
     });
     Ok(Row {
         symbol: symbol.to_string(),
@@ -248,6 +263,11 @@ fn sort_key(row: &Row, by: SortBy) -> Option<i64> {
             .as_ref()
             .and_then(|c| c.gap_change)
             .map(|g| g.units()),
+        SortBy::MoneyFlow => row
+            .change
+            .as_ref()
+            .and_then(|c| c.money_flow_usd_estimate)
+            .map(|m| m.units()),
     }
 }
 
@@ -365,6 +385,7 @@ mod tests {
             top_traders_by_accounts: s("0.56"),
             top_traders_by_position: smart,
             open_interest: Vec::new(),
+            prices: Vec::new(),
         }
     }
 

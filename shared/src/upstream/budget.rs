@@ -37,41 +37,47 @@ impl Share {
     }
 }
 
-/// The plan: a cold 20-coin screen costs 60 requests, so the screener gets the largest part on
-/// one instance (its memo then serves every repeat); the single-coin functions two instances
-/// each, 21 fresh coin × period fetches per instance per 5 minutes (3 requests each); the
-/// exchanges function one instance, 30 fresh fetches (4 requests each: the cohorts and the open
-/// interest).
-pub const CAPACITY_MODEL: [Share; 6] = [
+/// The plan. Each fresh fetch costs 3 requests (the cohorts), 4 where the function also reads
+/// the open interest (signal, screener, exchanges) or the prices (track-record). A cold 20-coin
+/// screen costs 80, so the screener gets the largest part on one instance (its memo then serves
+/// every repeat); positioning, divergence and history 60 per instance (20 fresh coin × period
+/// fetches each per 5 minutes), the signal 80 per instance (20 fetches); exchanges and
+/// track-record one instance each, 15 and 20 fetches.
+pub const CAPACITY_MODEL: [Share; 7] = [
     Share {
         route: "/v1/positioning",
         reserved_concurrency: 2,
-        requests: 130,
+        requests: 120,
     },
     Share {
         route: "/v1/divergence",
         reserved_concurrency: 2,
-        requests: 130,
+        requests: 120,
     },
     Share {
         route: "/v1/history",
         reserved_concurrency: 2,
-        requests: 130,
+        requests: 120,
     },
     Share {
         route: "/v1/signal",
         reserved_concurrency: 2,
-        requests: 130,
+        requests: 160,
     },
     Share {
         route: "/v1/screener",
         reserved_concurrency: 1,
-        requests: 260,
+        requests: 240,
     },
     Share {
         route: "/v1/exchanges",
         reserved_concurrency: 1,
-        requests: 120,
+        requests: 60,
+    },
+    Share {
+        route: "/v1/track-record",
+        reserved_concurrency: 1,
+        requests: 80,
     },
 ];
 
@@ -195,10 +201,17 @@ mod tests {
             total <= BINANCE_PLANNED_REQUESTS && BINANCE_PLANNED_REQUESTS <= 1000,
             "{total}"
         );
-        assert_eq!(binance_per_instance("/v1/positioning"), 65);
-        assert_eq!(binance_per_instance("/v1/screener"), 260);
-        assert_eq!(binance_per_instance("/v1/exchanges"), 120);
+        assert_eq!(total, 900);
+        assert_eq!(binance_per_instance("/v1/positioning"), 60);
+        assert_eq!(binance_per_instance("/v1/signal"), 80);
+        assert_eq!(binance_per_instance("/v1/screener"), 240);
+        assert_eq!(binance_per_instance("/v1/exchanges"), 60);
+        assert_eq!(binance_per_instance("/v1/track-record"), 80);
         assert_eq!(binance_per_instance("/v1/meta"), 0);
+        for route in crate::endpoints::ROUTES {
+            let has_share = CAPACITY_MODEL.iter().any(|s| s.route == route);
+            assert_eq!(has_share, route != "/v1/meta", "{route}");
+        }
     }
 
     /// template.yaml gives each data function the reserved concurrency the plan divides by.

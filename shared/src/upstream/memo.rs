@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::Extras;
 use crate::domain::clock::{newest_visible_bucket, next_bucket_appears};
 use crate::domain::{ApiError, CohortSeries, Period, Symbol, Venue};
 
@@ -27,6 +28,7 @@ type Key = (Venue, Symbol, Period);
 struct Entry {
     answer: Result<Arc<CohortSeries>, ApiError>,
     rows: u16,
+    extras: Extras,
     expires_ms: i64,
 }
 
@@ -70,14 +72,15 @@ impl Memo {
         }
     }
 
-    /// The remembered answer for `rows` rows, if one with at least that many is still valid at
-    /// `now_ms`.
+    /// The remembered answer for `rows` rows with `extras`, if one with at least that many rows
+    /// and those extras is still valid at `now_ms`.
     pub fn get(
         &self,
         venue: Venue,
         symbol: &Symbol,
         period: Period,
         rows: u16,
+        extras: Extras,
         now_ms: i64,
     ) -> Option<Result<Arc<CohortSeries>, ApiError>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
@@ -85,21 +88,25 @@ impl Memo {
             .get(&(venue, symbol.clone(), period))
             .filter(|e| now_ms < e.expires_ms)?;
         match &entry.answer {
+            Ok(_) if !entry.extras.covers(extras) => None,
             Ok(series) if entry.rows > rows => Some(Ok(Arc::new(series.newest(usize::from(rows))))),
             Ok(_) if entry.rows < rows => None,
             answer => Some(answer.clone()),
         }
     }
 
-    /// Remembers an answer of `rows` rows fetched at `now_ms` (only a series or "unknown
-    /// symbol"), unless a valid one with more rows is already kept. When full, expired entries
-    /// go first, then the one closest to expiry.
+    /// Remembers an answer of `rows` rows with `extras` fetched at `now_ms` (only a series or
+    /// "unknown symbol"), unless a valid one that covers it (more rows, the same extras or
+    /// more) is already kept. When full, expired entries go first, then the one closest to
+    /// expiry.
+    #[allow(clippy::too_many_arguments)]
     pub fn put(
         &self,
         venue: Venue,
         symbol: &Symbol,
         period: Period,
         rows: u16,
+        extras: Extras,
         answer: &Result<Arc<CohortSeries>, ApiError>,
         now_ms: i64,
     ) {
@@ -109,7 +116,11 @@ impl Memo {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let key = (venue, symbol.clone(), period);
         if let Some(kept) = entries.get(&key) {
-            if now_ms < kept.expires_ms && kept.rows > rows && kept.answer.is_ok() {
+            if now_ms < kept.expires_ms
+                && kept.rows > rows
+                && kept.extras.covers(extras)
+                && kept.answer.is_ok()
+            {
                 return;
             }
         }
@@ -130,6 +141,7 @@ impl Memo {
             Entry {
                 answer: answer.clone(),
                 rows,
+                extras,
                 expires_ms: Memo::expires_at(period, answer, now_ms),
             },
         );
@@ -155,6 +167,7 @@ mod tests {
     const MIN: i64 = 60 * S;
     const H: i64 = 60 * MIN;
     const B: Venue = Venue::Binance;
+    const X: Extras = Extras::NONE;
 
     fn sym(c: &str) -> Symbol {
         Symbol::from_coin(c).unwrap()
@@ -188,6 +201,7 @@ mod tests {
             top_traders_by_accounts: run(accounts_to),
             top_traders_by_position: run(to),
             open_interest: Vec::new(),
+            prices: Vec::new(),
         }))
     }
 
@@ -206,10 +220,12 @@ mod tests {
             DAY + 12 * H + 55 * MIN,
             5 * MIN,
         );
-        memo.put(B, &sym("BTC"), Period::M5, 6, &complete, t);
+        memo.put(B, &sym("BTC"), Period::M5, 6, X, &complete, t);
         let next = DAY + 13 * H + 5 * S;
-        assert!(memo.get(B, &sym("BTC"), Period::M5, 6, next - 1).is_some());
-        assert!(memo.get(B, &sym("BTC"), Period::M5, 6, next).is_none());
+        assert!(memo
+            .get(B, &sym("BTC"), Period::M5, 6, X, next - 1)
+            .is_some());
+        assert!(memo.get(B, &sym("BTC"), Period::M5, 6, X, next).is_none());
         // A complete 1h series fetched at 12:00:10 keeps until 13:00:05, not 5 minutes.
         let t = DAY + 12 * H + 10 * S;
         let complete = series(DAY, DAY + 12 * H, DAY + 12 * H, H);
@@ -245,38 +261,70 @@ mod tests {
             &sym("BTC"),
             Period::H1,
             12,
+            X,
             &series(DAY + H, DAY + 12 * H, DAY + 12 * H, H),
             t,
         );
-        let six = memo.get(B, &sym("BTC"), Period::H1, 6, t).unwrap().unwrap();
+        let six = memo
+            .get(B, &sym("BTC"), Period::H1, 6, X, t)
+            .unwrap()
+            .unwrap();
         let ts: Vec<i64> = six
             .retail_crowd
             .iter()
             .map(|r| (r.timestamp - DAY) / H)
             .collect();
         assert_eq!(ts, [7, 8, 9, 10, 11, 12]);
-        assert!(memo.get(B, &sym("BTC"), Period::H1, 12, t).is_some());
-        assert!(memo.get(B, &sym("BTC"), Period::H1, 13, t).is_none());
+        assert!(memo.get(B, &sym("BTC"), Period::H1, 12, X, t).is_some());
+        assert!(memo.get(B, &sym("BTC"), Period::H1, 13, X, t).is_none());
         // A later, smaller fetch does not replace the larger series while it is valid.
         memo.put(
             B,
             &sym("BTC"),
             Period::H1,
             6,
+            X,
             &series(DAY + 7 * H, DAY + 12 * H, DAY + 12 * H, H),
             t,
         );
-        assert!(memo.get(B, &sym("BTC"), Period::H1, 12, t).is_some());
+        assert!(memo.get(B, &sym("BTC"), Period::H1, 12, X, t).is_some());
+    }
+
+    #[test]
+    fn a_series_fetched_with_more_extras_serves_a_request_needing_fewer_never_the_reverse() {
+        let memo = Memo::default();
+        let t = DAY + 12 * H + 10 * S;
+        let oi = Extras {
+            open_interest: true,
+            prices: false,
+        };
+        memo.put(B, &sym("BTC"), Period::H1, 6, X, &ok(), t);
+        assert!(memo.get(B, &sym("BTC"), Period::H1, 6, X, t).is_some());
+        assert!(memo.get(B, &sym("BTC"), Period::H1, 6, oi, t).is_none());
+        // The fetch with the open interest replaces it and then serves both.
+        memo.put(B, &sym("BTC"), Period::H1, 6, oi, &ok(), t);
+        assert!(memo.get(B, &sym("BTC"), Period::H1, 6, oi, t).is_some());
+        assert!(memo.get(B, &sym("BTC"), Period::H1, 6, X, t).is_some());
+        let prices = Extras {
+            open_interest: false,
+            prices: true,
+        };
+        assert!(memo.get(B, &sym("BTC"), Period::H1, 6, prices, t).is_none());
+        assert!(Extras {
+            open_interest: true,
+            prices: true
+        }
+        .covers(prices));
     }
 
     #[test]
     fn the_key_is_venue_symbol_and_period() {
         let memo = Memo::default();
         let t = DAY + 30 * S;
-        memo.put(B, &sym("BTC"), Period::H1, 6, &ok(), t);
-        assert!(memo.get(B, &sym("BTC"), Period::H1, 6, t).is_some());
-        assert!(memo.get(B, &sym("BTC"), Period::M5, 6, t).is_none());
-        assert!(memo.get(B, &sym("ETH"), Period::H1, 6, t).is_none());
+        memo.put(B, &sym("BTC"), Period::H1, 6, X, &ok(), t);
+        assert!(memo.get(B, &sym("BTC"), Period::H1, 6, X, t).is_some());
+        assert!(memo.get(B, &sym("BTC"), Period::M5, 6, X, t).is_none());
+        assert!(memo.get(B, &sym("ETH"), Period::H1, 6, X, t).is_none());
     }
 
     #[test]
@@ -287,8 +335,11 @@ mod tests {
             venue: Venue::Binance,
             symbol: "NOPEUSDT".into(),
         });
-        memo.put(B, &sym("NOPE"), Period::H1, 6, &unknown, t);
-        assert_eq!(memo.get(B, &sym("NOPE"), Period::H1, 500, t), Some(unknown));
+        memo.put(B, &sym("NOPE"), Period::H1, 6, X, &unknown, t);
+        assert_eq!(
+            memo.get(B, &sym("NOPE"), Period::H1, 500, X, t),
+            Some(unknown)
+        );
         for e in [
             ApiError::UpstreamTimeout,
             ApiError::upstream("x"),
@@ -299,9 +350,9 @@ mod tests {
                 retry_after_secs: 7,
             },
         ] {
-            memo.put(B, &sym("BTC"), Period::H1, 6, &Err(e), t);
+            memo.put(B, &sym("BTC"), Period::H1, 6, X, &Err(e), t);
         }
-        assert_eq!(memo.get(B, &sym("BTC"), Period::H1, 6, t), None);
+        assert_eq!(memo.get(B, &sym("BTC"), Period::H1, 6, X, t), None);
         assert_eq!(memo.len(), 1);
     }
 
@@ -309,15 +360,15 @@ mod tests {
     fn the_memo_is_bounded_dropping_expired_entries_then_the_soonest_to_expire() {
         let memo = Memo::new(2);
         let t = DAY + 12 * H + 30 * S;
-        memo.put(B, &sym("A"), Period::M5, 6, &ok(), t); // expires 12:05:05
-        memo.put(B, &sym("B"), Period::H1, 6, &ok(), t); // expires 13:00:05
-        memo.put(B, &sym("C"), Period::H1, 6, &ok(), t);
+        memo.put(B, &sym("A"), Period::M5, 6, X, &ok(), t); // expires 12:05:05
+        memo.put(B, &sym("B"), Period::H1, 6, X, &ok(), t); // expires 13:00:05
+        memo.put(B, &sym("C"), Period::H1, 6, X, &ok(), t);
         assert_eq!(memo.len(), 2);
-        assert!(memo.get(B, &sym("A"), Period::M5, 6, t).is_none());
-        assert!(memo.get(B, &sym("B"), Period::H1, 6, t).is_some());
+        assert!(memo.get(B, &sym("A"), Period::M5, 6, X, t).is_none());
+        assert!(memo.get(B, &sym("B"), Period::H1, 6, X, t).is_some());
         // Once both have expired, a new entry makes room by dropping them.
         let later = t + 2 * H;
-        memo.put(B, &sym("D"), Period::H1, 6, &ok(), later);
+        memo.put(B, &sym("D"), Period::H1, 6, X, &ok(), later);
         assert_eq!(memo.len(), 1);
     }
 }

@@ -28,6 +28,26 @@ use serde::Serialize;
 
 use crate::domain::{ApiError, CohortSeries, Period, Symbol, Venue};
 
+/// What a fetch reads beside the cohorts. A remembered series fetched with more serves a
+/// request needing less, never the other way round.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Extras {
+    pub open_interest: bool,
+    pub prices: bool,
+}
+
+impl Extras {
+    pub const NONE: Extras = Extras {
+        open_interest: false,
+        prices: false,
+    };
+
+    /// Whether a series fetched with `self` has everything a request needing `needed` reads.
+    pub fn covers(self, needed: Extras) -> bool {
+        (self.open_interest || !needed.open_interest) && (self.prices || !needed.prices)
+    }
+}
+
 /// A venue that publishes the three cohorts' long/short series.
 pub trait PositioningSource {
     fn venue(&self) -> Venue;
@@ -41,6 +61,12 @@ pub trait PositioningSource {
     /// Whether the venue publishes buckets of `period` (asking for others is never sent).
     fn supports(&self, _period: Period) -> bool {
         true
+    }
+
+    /// What its fetch reads beside the cohorts (the open interest of venues that publish it in
+    /// USD is part of every fetch and not an extra).
+    fn extras(&self) -> Extras {
+        Extras::NONE
     }
 
     /// The most upstream requests one [`PositioningSource::fetch`] of `rows` rows can send,

@@ -50,8 +50,9 @@ impl Warm {
         fresh: bool,
     ) -> Fetched<Arc<CohortSeries>> {
         let venue = source.venue();
+        let extras = source.extras();
         if !fresh {
-            if let Some(result) = self.memo.get(venue, symbol, period, rows, now_ms()) {
+            if let Some(result) = self.memo.get(venue, symbol, period, rows, extras, now_ms()) {
                 return Fetched {
                     result,
                     report: UpstreamReport::NONE,
@@ -66,7 +67,7 @@ impl Warm {
             Err(retry_after_secs) => {
                 // A fresh fetch the budget cannot afford: what the memo holds is still right.
                 let kept = fresh
-                    .then(|| self.memo.get(venue, symbol, period, rows, asked_at))
+                    .then(|| self.memo.get(venue, symbol, period, rows, extras, asked_at))
                     .flatten();
                 if let Some(result) = kept {
                     return Fetched {
@@ -92,7 +93,7 @@ impl Warm {
         budget.settle(reservation, fetched.report.requests);
         let result = fetched.result.map(Arc::new);
         self.memo
-            .put(venue, symbol, period, rows, &result, asked_at);
+            .put(venue, symbol, period, rows, extras, &result, asked_at);
         Fetched {
             result,
             report: fetched.report,
@@ -138,6 +139,7 @@ mod tests {
                     top_traders_by_accounts: vec![r],
                     top_traders_by_position: vec![r],
                     open_interest: Vec::new(),
+                    prices: Vec::new(),
                 }),
                 report: UpstreamReport {
                     elapsed_ms: 1,

@@ -376,6 +376,9 @@ mod tests {
             row.change = Some(RowChange {
                 gap_change: (score != 10).then_some(Fixed(i64::from(score) - 50)),
                 gap_change_window: "24h",
+                open_interest_usd: None,
+                open_interest_usd_change: None,
+                money_flow_usd_estimate: None,
             });
         }
         let s = ranking(&[

@@ -152,6 +152,9 @@ impl Screen {
             if sort_by == SortBy::GapChange {
                 return Err(needs("include_changes", "sort_by=gap_change".into()));
             }
+            if sort_by == SortBy::MoneyFlow {
+                return Err(needs("include_changes", "sort_by=money_flow".into()));
+            }
             if let Some(w) = window {
                 return Err(needs(
                     "include_changes",
@@ -293,7 +296,7 @@ mod tests {
         assert_eq!(p, "sort_by");
         assert_eq!(
             m,
-            "sort_by must be one of long_pct_gap, abs_gap, smart_money_long_pct, retail_long_pct, confidence, gap_change"
+            "sort_by must be one of long_pct_gap, abs_gap, smart_money_long_pct, retail_long_pct, confidence, gap_change, money_flow"
         );
         assert_eq!(refused(&[("sort_order", "DESC")]).0, "sort_order");
         assert_eq!(refused(&[("signal", "bullish")]).0, "signal");
@@ -331,7 +334,7 @@ mod tests {
     #[test]
     fn dependent_parameters_name_the_missing_flag() {
         type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
-        let cases: [Case; 6] = [
+        let cases: [Case; 7] = [
             (
                 &[("sort_by", "confidence")],
                 "include_confidence",
@@ -351,6 +354,11 @@ mod tests {
                 &[("sort_by", "gap_change")],
                 "include_changes",
                 "sort_by=gap_change needs include_changes=true",
+            ),
+            (
+                &[("sort_by", "money_flow"), ("include_changes", "false")],
+                "include_changes",
+                "sort_by=money_flow needs include_changes=true",
             ),
             (
                 &[("change_window", "6h")],

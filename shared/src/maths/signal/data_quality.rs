@@ -86,6 +86,7 @@ mod tests {
             top_traders_by_accounts: one(29 * D),
             top_traders_by_position: one(29 * D),
             open_interest: Vec::new(),
+            prices: Vec::new(),
         };
         let points = history(&series, 500, D);
         let q = data_quality(&series, &points, Period::D1, 29 * D + 60_000, 30);
@@ -100,6 +101,7 @@ mod tests {
             top_traders_by_accounts: run(40),
             top_traders_by_position: run(40),
             open_interest: Vec::new(),
+            prices: Vec::new(),
         };
         let points = history(&long, 500, D);
         let q = data_quality(&long, &points, Period::D1, 39 * D, 30);

@@ -7,6 +7,7 @@
 pub mod changes;
 pub mod confidence;
 pub mod data_quality;
+pub mod money_flow;
 pub mod now;
 pub mod persistence;
 pub mod smoothed;
@@ -270,6 +271,7 @@ mod tests {
             top_traders_by_accounts: s(&[0, 1, 3]),
             top_traders_by_position: s(&[0, 1, 2, 3, 4]),
             open_interest: Vec::new(),
+            prices: Vec::new(),
         };
         let points = history(&series, 500, H);
         // The answer says it covers the 5 buckets 0h..4h.

@@ -22,10 +22,11 @@ use reqwest::StatusCode;
 use tokio::time::Instant;
 
 use super::policy::{self, Attempt, Quiet};
-use super::{Fetched, PositioningSource, UpstreamReport};
-use crate::domain::{ApiError, Cohort, CohortSeries, Period, Symbol, Venue};
+use super::{Extras, Fetched, PositioningSource, UpstreamReport};
+use crate::domain::clock::now_ms;
+use crate::domain::{ApiError, Cohort, CohortSeries, Period, Symbol, Venue, PRICE_ROWS_BEYOND};
 
-pub use parse::{parse_open_interest, parse_series, BodyError};
+pub use parse::{parse_klines, parse_open_interest, parse_series, BodyError};
 
 pub const DEFAULT_BASE_URL: &str = "https://fapi.binance.com";
 /// When a 429 carries no usable Retry-After.
@@ -39,6 +40,8 @@ pub const RETENTION_MS: i64 = 30 * 24 * 3_600_000;
 
 /// Open interest history (number of contracts and their USD value per bucket).
 pub const OPEN_INTEREST_PATH: &str = "/futures/data/openInterestHist";
+/// Futures klines (one bar per bucket: open time, open, high, low, close, …).
+pub const KLINES_PATH: &str = "/fapi/v1/klines";
 
 /// Path of a cohort's series.
 pub const fn path(cohort: Cohort) -> &'static str {
@@ -95,6 +98,7 @@ impl BinanceClient {
             source: configured_source(base_url),
             base_url: base_url.unwrap_or(DEFAULT_BASE_URL).to_string(),
             open_interest: false,
+            prices: false,
         }
     }
 }
@@ -104,15 +108,22 @@ pub struct Binance<'a> {
     client: &'a BinanceClient,
     base_url: String,
     source: &'static str,
-    /// Fetch the open interest beside the cohorts (a fourth request). A function either always
-    /// or never asks for it, so its memo never holds series of both kinds.
+    /// Fetch the open interest beside the cohorts (a fourth request).
     open_interest: bool,
+    /// Fetch the prices (klines) beside the cohorts (another request).
+    prices: bool,
 }
 
 impl Binance<'_> {
     /// This adapter fetching the open interest history too.
     pub fn with_open_interest(mut self) -> Self {
         self.open_interest = true;
+        self
+    }
+
+    /// This adapter fetching the prices (klines of the same interval) too.
+    pub fn with_prices(mut self) -> Self {
+        self.prices = true;
         self
     }
 }
@@ -130,10 +141,17 @@ impl PositioningSource for Binance<'_> {
         symbol.to_string()
     }
 
-    /// Three cohorts (and the open interest if asked), each tried at most
+    fn extras(&self) -> Extras {
+        Extras {
+            open_interest: self.open_interest,
+            prices: self.prices,
+        }
+    }
+
+    /// Three cohorts (and the open interest and the prices if asked), each tried at most
     /// 1 + [`policy::MAX_RETRIES`] times.
     fn max_requests(&self, _rows: u16) -> u32 {
-        (3 + u32::from(self.open_interest)) * (1 + policy::MAX_RETRIES)
+        (3 + u32::from(self.open_interest) + u32::from(self.prices)) * (1 + policy::MAX_RETRIES)
     }
 
     /// The three series fetched concurrently within one deadline. All three empty means Binance
@@ -195,18 +213,40 @@ impl Binance<'_> {
             })
             .await
         };
+        let prices = async {
+            if !self.prices {
+                return Ok(Vec::new());
+            }
+            // The bar still open comes back too, and is dropped.
+            let klines = usize::from(rows) + PRICE_ROWS_BEYOND + 1;
+            let url = format!(
+                "{}{KLINES_PATH}?symbol={symbol}&interval={period}&limit={klines}",
+                self.base_url
+            );
+            policy::with_retries("klines", deadline, || {
+                let url = url.clone();
+                async move {
+                    let parse = |body: &[u8]| parse_klines(body, now_ms());
+                    self.attempt(&url, symbol, parse, requests).await
+                }
+            })
+            .await
+        };
         // Fail fast: the first failing cohort is the answer (no half answers, no waiting).
-        let (retail_crowd, top_traders_by_accounts, top_traders_by_position, open_interest) = tokio::try_join!(
-            fetch(Cohort::RetailCrowd),
-            fetch(Cohort::TopTradersByAccounts),
-            fetch(Cohort::TopTradersByPosition),
-            open_interest,
-        )?;
+        let (retail_crowd, top_traders_by_accounts, top_traders_by_position, open_interest, prices) =
+            tokio::try_join!(
+                fetch(Cohort::RetailCrowd),
+                fetch(Cohort::TopTradersByAccounts),
+                fetch(Cohort::TopTradersByPosition),
+                open_interest,
+                prices,
+            )?;
         let series = CohortSeries {
             retail_crowd,
             top_traders_by_accounts,
             top_traders_by_position,
             open_interest,
+            prices,
         };
         let empty: Vec<&str> = Cohort::ALL
             .into_iter()
@@ -231,7 +271,7 @@ impl Binance<'_> {
         &self,
         url: &str,
         symbol: &Symbol,
-        parse: fn(&[u8]) -> Result<T, BodyError>,
+        parse: impl FnOnce(&[u8]) -> Result<T, BodyError>,
         requests: &AtomicU32,
     ) -> Attempt<T> {
         requests.fetch_add(1, Ordering::Relaxed);

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
-use crate::domain::{Decimal, OpenInterest, Reading};
+use crate::domain::{Decimal, OpenInterest, Price, Reading};
 use crate::upstream::wire::{amount, body_error, NumText};
 
 pub use crate::upstream::wire::BodyError;
@@ -53,6 +53,47 @@ pub fn parse_open_interest(body: &[u8]) -> Result<Vec<OpenInterest>, BodyError> 
         .collect::<Result<Vec<_>, BodyError>>()?;
     out.sort_by_key(|r| r.timestamp);
     out.dedup_by_key(|r| r.timestamp);
+    Ok(out)
+}
+
+/// Parses a `/fapi/v1/klines` body (`[[openTime, "open", "high", "low", "close", "volume",
+/// closeTime, …], …]`: numbers for times, strings for prices) into the price at each bucket, the
+/// kline's open, sorted oldest first, one per open time. Only closed bars are kept: the newest
+/// row of a most-recent request is the bar still open at Binance's clock (dropped whatever ours
+/// says), and so is any whose `closeTime` is not before `now_ms`.
+pub fn parse_klines(body: &[u8], now_ms: i64) -> Result<Vec<Price>, BodyError> {
+    let rows: Vec<Vec<NumText<'_>>> =
+        serde_json::from_slice(body).map_err(|e| body_error(&e, "not an array of klines"))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let field = |i: usize, name: &str| {
+            row.get(i)
+                .map(|v| v.0.as_ref())
+                .ok_or_else(|| BodyError(format!("a kline without its {name}")))
+        };
+        let time = |i: usize, name: &str| {
+            let text = field(i, name)?;
+            text.parse::<i64>().ok().filter(|t| *t >= 0).ok_or_else(|| {
+                BodyError(format!("kline {name} {text:?} is not epoch milliseconds"))
+            })
+        };
+        let timestamp = time(0, "open time")?;
+        let close_time = time(6, "close time")?;
+        let open_text = field(1, "open")?;
+        let open = amount::<8>(open_text)
+            .filter(|p| p.units() > 0)
+            .ok_or_else(|| BodyError(format!("kline open {open_text:?} is not a price > 0")))?;
+        if close_time < now_ms {
+            out.push(Price { timestamp, open });
+        }
+    }
+    out.sort_by_key(|p| p.timestamp);
+    out.dedup_by_key(|p| p.timestamp);
+    let newest_open = rows
+        .iter()
+        .filter_map(|row| row.first()?.0.parse::<i64>().ok())
+        .max();
+    out.retain(|p| Some(p.timestamp) != newest_open);
     Ok(out)
 }
 
@@ -146,6 +187,55 @@ impl<'de> Deserialize<'de> for Timestamp {
 mod tests {
     use super::*;
     use crate::domain::Fixed;
+
+    #[test]
+    fn klines_give_each_closed_bars_open_to_eight_decimals_and_drop_the_open_bar() {
+        // As Binance serves them (upstream-venues.md): numbers for times, strings for prices.
+        let body = br#"[
+            [1785668400000,"97012.30","97100.00","96950.10","97050.00","812.345",1785671999999,"78836111.2345",1234,"400.100","38820000.1000","0"],
+            [1785672000000,"97050.00","97200.00","97000.00","97180.50","700.001",1785675599999,"68000000.0000",1100,"350.000","34000000.0000","0"],
+            [1785675600000,"97180.50","97190.00","97100.00","97150.00","10.000",1785679199999,"971500.0000",90,"5.000","485750.0000","0"]
+        ]"#;
+        let now = 1_785_675_650_000; // 13:00:50: the 13:00 bar is still open
+        let prices = parse_klines(body, now).unwrap();
+        assert_eq!(
+            prices,
+            [
+                Price {
+                    timestamp: 1_785_668_400_000,
+                    open: Fixed(9_701_230_000_000)
+                },
+                Price {
+                    timestamp: 1_785_672_000_000,
+                    open: Fixed(9_705_000_000_000)
+                },
+            ]
+        );
+        // The newest row is the bar still open at Binance's clock, even when ours (or a
+        // stand-in's fixed clock) says otherwise.
+        assert_eq!(parse_klines(body, 1_785_679_200_000).unwrap(), prices);
+        // A bar whose close time has not passed is not a price either (12:59:59.999).
+        let early = parse_klines(body, 1_785_675_599_999).unwrap();
+        assert_eq!(early.len(), 1);
+        // 7 decimals are kept exactly.
+        let cheap = br#"[[1785668400000,"0.0000123","1","1","1","1",1785671999999],
+                         [1785672000000,"0.0000124","1","1","1","1",1785675599999]]"#;
+        assert_eq!(parse_klines(cheap, now).unwrap()[0].open, Fixed(1_230));
+        assert_eq!(parse_klines(b"[]", now).unwrap(), []);
+        for bad in [
+            &b"{}"[..],
+            br#"[[1785668400000,"abc","1","1","1","1",1785671999999]]"#,
+            br#"[[1785668400000,"-1.5","1","1","1","1",1785671999999]]"#,
+            br#"[[1785668400000,"1.5"]]"#,
+            br#"[["x","1.5","1","1","1","1",1785671999999]]"#,
+        ] {
+            assert!(
+                parse_klines(bad, now).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
 
     #[test]
     fn open_interest_is_the_usd_value_to_the_cent_oldest_first() {

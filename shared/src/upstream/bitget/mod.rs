@@ -149,6 +149,7 @@ impl Bitget<'_> {
             top_traders_by_position: parse::parse_position_long_short(&positions)
                 .map_err(unreadable)?,
             open_interest: Vec::new(),
+            prices: Vec::new(),
         }
         .newest(usize::from(rows));
         if series.retail_crowd.is_empty()

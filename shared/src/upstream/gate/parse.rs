@@ -92,6 +92,7 @@ pub fn cohort_series(rows: &[GateRow]) -> CohortSeries {
                 })
             })
             .collect(),
+        prices: Vec::new(),
     }
 }
 

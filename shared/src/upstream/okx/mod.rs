@@ -187,6 +187,7 @@ impl Okx<'_> {
             top_traders_by_accounts: ratios(accounts)?,
             top_traders_by_position: ratios(positions)?,
             open_interest: oi,
+            prices: Vec::new(),
         }
         .newest(usize::from(rows));
         // OKX names an unknown instrument with 51001 (probably: unconfirmed on these paths), so
