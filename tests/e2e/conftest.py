@@ -16,7 +16,8 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DEMO_NOW_MS = 1_785_675_650_000  # standin::DEMO_NOW_MS
 HOUR_MS = 3_600_000
-ROUTES = ["/v1/positioning", "/v1/divergence", "/v1/history", "/v1/meta", "/v1/signal", "/v1/screener"]
+ROUTES = ["/v1/positioning", "/v1/divergence", "/v1/history", "/v1/meta", "/v1/signal", "/v1/screener",
+          "/v1/exchanges", "/v1/track-record"]
 
 
 def free_port() -> int:

@@ -5,7 +5,8 @@ types are already checked against the schemas by the other tests; these are the 
 import pytest
 import requests
 
-ROUTES = ["/v1/positioning", "/v1/divergence", "/v1/history", "/v1/signal", "/v1/screener", "/v1/exchanges", "/v1/meta"]
+ROUTES = ["/v1/positioning", "/v1/divergence", "/v1/history", "/v1/signal", "/v1/screener", "/v1/exchanges",
+          "/v1/track-record", "/v1/meta"]
 THRESHOLD = 8.0
 
 

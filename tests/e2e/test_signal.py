@@ -62,11 +62,11 @@ def test_1d_smoothing_and_5m_seven_day_change_are_explained_nulls(api):
     assert d["changes"]["7d"]["long_pct_gap"] is None and "2016 buckets" in d["changes"]["7d"]["reason"]
 
 
-def test_one_call_is_one_round_trip_of_three_requests(api, standin):
+def test_one_call_is_one_round_trip_of_four_requests(api, standin):
     before = standin.count()
     # A market no other signal test asks about: the memo would answer a repeat.
     assert get(api, "/v1/signal", coin="XRP", period="4h").status_code == 200
-    assert standin.count() - before == 3
+    assert standin.count() - before == 4, "the three cohorts and the open interest"
 
 
 def test_missing_buckets_and_a_lagging_cohort_show_in_data_quality(api, standin, schemas):
