@@ -1,11 +1,12 @@
-"""`/v1/exchanges` over the stand-in with L ms injected on every venue: is a fresh answer one
-round trip plus overhead? Figures only (docs/PERFORMANCE.md, "Across exchanges"); loopback only.
+"""A fresh answer of one route over the stand-in with L ms injected on every upstream answer: is
+it one round trip plus overhead? Figures only (docs/PERFORMANCE.md); loopback only.
 
-Each fresh call asks a coin × period this instance has not fetched yet (a memo miss on every
-venue), all five venues side by side; calls are spaced 1.1 s apart because Bitget allows one
-request per second per path (the adapter would otherwise wait for its slot, which is the venue's
-limit, not our latency). The repeat of each call is a memo hit.
-Run: scripts/bench_exchanges [--latency-ms 50]
+Each fresh call asks a coin × period this instance has not fetched yet (a memo miss everywhere);
+the repeat of each call is a memo hit. For /v1/exchanges (all five venues side by side) calls are
+spaced 1.1 s apart because Bitget allows one request per second per path (the adapter would
+otherwise wait for its slot, which is the venue's limit, not our latency).
+Run: scripts/bench_fresh --route /v1/track-record [--latency-ms 50] [--period 1h]
+     scripts/bench_exchanges   (the same with --route /v1/exchanges)
 """
 import argparse
 import json
@@ -23,7 +24,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--period", default="1h")
+    ap.add_argument("--route", default="/v1/exchanges",
+                    choices=["/v1/exchanges", "/v1/track-record", "/v1/signal", "/v1/positioning", "/v1/history"])
     args = ap.parse_args()
+    route = args.route
+    paced = route == "/v1/exchanges"
     run(["cargo", "build", "--release", "--locked", "-q", "-p", "standin"])
     standin = StandIn(args.latency_ms, now_ms=None)
     api = None
@@ -32,27 +37,27 @@ def main() -> int:
         # 20 fresh coins in 30 s is more than the capacity model gives one instance (30 Binance
         # fetches per 5 minutes): lift the budget, this measures latency.
         api = LocalApi(standin, {"BINANCE_REQUEST_BUDGET": "1000000"})
-        log("starting cargo lambda watch --release (the first call compiles the exchanges function)")
-        api.warm("/v1/exchanges?coin=BTC&period=2h", deadline_s=1800)
-        time.sleep(1.1)
+        log(f"starting cargo lambda watch --release (the first call compiles the {route} function)")
+        api.warm(f"{route}?coin=BTC&period=2h", deadline_s=1800)
+        time.sleep(1.1 if paced else 0)
         fresh, memo, requests = [], [], []
         for coin in COINS:
-            path = f"/v1/exchanges?coin={coin}&period={args.period}"
+            path = f"{route}?coin={coin}&period={args.period}"
             before = standin.control("GET", "/__standin/requests")["count"]
             status, body, dt = api.get(path)
             after = standin.control("GET", "/__standin/requests")["count"]
             data = json.loads(body)["data"]
-            bad = [v["venue"] + ":" + v["status"] for v in data["venues"] if v["status"] != "ok"]
+            bad = [v["venue"] + ":" + v["status"] for v in data.get("venues", []) if v["status"] != "ok"]
             if status != 200 or data["from_memo"] or bad:
                 log(f"warning: {path}: {status} from_memo={data['from_memo']} {bad}")
             fresh.append(dt * 1000)
             requests.append(after - before)
             status, body, dt = api.get(path)
             memo.append(dt * 1000)
-            time.sleep(1.1)
+            time.sleep(1.1 if paced else 0.05)
         L = args.latency_ms
-        print(f"/v1/exchanges, all five venues, period {args.period}, L = {L} ms per venue answer, "
-              f"{len(COINS)} coins")
+        what = "all five venues" if paced else "Binance"
+        print(f"{route}, {what}, period {args.period}, L = {L} ms per upstream answer, {len(COINS)} coins")
         print(f"  floor: one series straight from the stand-in: {floor:.1f} ms")
         print(f"  fresh (memo miss on every venue): p50 {statistics.median(fresh):.1f} ms, "
               f"p95 {p95(fresh):.1f} ms, max {max(fresh):.1f} ms = {statistics.median(fresh) / L:.2f} × L (p50); "
