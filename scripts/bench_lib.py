@@ -246,6 +246,7 @@ class LocalApi:
 
     def __init__(self, standin: StandIn, extra_env: dict[str, str] | None = None):
         self.port = free_port()
+        OUT.mkdir(parents=True, exist_ok=True)
         extra = [a for k, v in (extra_env or {}).items() for a in ("--env-var", f"{k}={v}")]
         cargo_lambda = ROOT / ".tools" / "venv" / "bin" / "cargo-lambda"
         cmd = [str(cargo_lambda), "lambda"] if cargo_lambda.exists() else ["cargo", "lambda"]

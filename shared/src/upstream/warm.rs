@@ -7,7 +7,7 @@ use super::budget::RequestBudget;
 use super::memo::Memo;
 use super::refresh::RefreshLedger;
 use super::{Fetched, PositioningSource, UpstreamReport};
-use crate::domain::clock::now_ms;
+use crate::domain::clock::{newest_visible_bucket, now_ms};
 use crate::domain::{ApiError, CohortSeries, Period, Symbol, Venue};
 
 pub struct Warm {
@@ -38,7 +38,8 @@ impl Warm {
     }
 
     /// `rows` rows of `symbol` at `period` from `source`: from the memo when it holds them (and
-    /// `fresh` is not asked), else fetched within the venue's budget and remembered. A fetch the
+    /// `fresh` is not asked, or the memo already holds the newest bucket that can be out), else
+    /// fetched within the venue's budget and remembered. A fetch the
     /// budget cannot afford is not sent: the memo answers if it can (even when `fresh` was
     /// asked), else `503 upstream_budget_exhausted` with the seconds until the budget can.
     pub async fn fetch(
@@ -51,8 +52,14 @@ impl Warm {
     ) -> Fetched<Arc<CohortSeries>> {
         let venue = source.venue();
         let extras = source.extras();
-        if !fresh {
-            if let Some(result) = self.memo.get(venue, symbol, period, rows, extras, now_ms()) {
+        let now = now_ms();
+        if let Some(result) = self.memo.get(venue, symbol, period, rows, extras, now) {
+            // Asked to be fresh, the memo still answers when it already holds the newest bucket
+            // that can be out from every cohort: the venue cannot have anything newer before
+            // the next boundary, so asking again would spend the budget for the same numbers.
+            let newest = newest_visible_bucket(period, now);
+            let current = matches!(&result, Ok(series) if series.all_reached(newest));
+            if !fresh || current {
                 return Fetched {
                     result,
                     report: UpstreamReport::NONE,
@@ -109,8 +116,9 @@ mod tests {
     use super::*;
     use crate::domain::{Decimal, Reading};
 
-    /// A venue answering one bucket per cohort, counting its fetches.
-    struct Counting(AtomicU32);
+    /// A venue answering one bucket per cohort (the newest that can be out, or with `.1` the
+    /// one before: late), counting its fetches.
+    struct Counting(AtomicU32, bool);
 
     impl PositioningSource for Counting {
         fn venue(&self) -> Venue {
@@ -127,8 +135,9 @@ mod tests {
         }
         async fn fetch(&self, _: &Symbol, period: Period, _: u16) -> Fetched {
             self.0.fetch_add(1, Ordering::SeqCst);
+            let late = if self.1 { period.millis() } else { 0 };
             let r = Reading {
-                timestamp: crate::domain::clock::newest_visible_bucket(period, now_ms()),
+                timestamp: newest_visible_bucket(period, now_ms()) - late,
                 long_share: Decimal::parse("0.6").unwrap(),
                 short_share: Decimal::parse("0.4").unwrap(),
                 long_short_ratio: None,
@@ -153,7 +162,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_repeat_costs_nothing_and_a_spent_budget_falls_back_to_the_memo_or_says_503() {
-        let venue = Counting(AtomicU32::new(0));
+        let venue = Counting(AtomicU32::new(0), false);
         // Room for one worst-case fetch (9) and, once it settles to the 3 it sent, one more.
         let warm = Warm::new(|_| 12);
         let btc = Symbol::from_coin("BTC").unwrap();
@@ -185,5 +194,31 @@ mod tests {
             .await;
         assert_eq!(sol.result.unwrap_err().code(), "upstream_budget_exhausted");
         assert_eq!(venue.0.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_refresh_asks_again_only_when_the_memo_lacks_the_newest_bucket() {
+        let warm = Warm::new(|_| 1_000);
+        let btc = Symbol::from_coin("BTC").unwrap();
+        let current = Counting(AtomicU32::new(0), false);
+        warm.fetch(&current, &btc, Period::H1, 6, false).await;
+        let fresh = warm.fetch(&current, &btc, Period::H1, 6, true).await;
+        assert!(
+            fresh.from_memo && fresh.report.requests == 0,
+            "nothing newer can be out"
+        );
+        assert_eq!(current.0.load(Ordering::SeqCst), 1);
+
+        let late = Counting(AtomicU32::new(0), true);
+        let eth = Symbol::from_coin("ETH").unwrap();
+        warm.fetch(&late, &eth, Period::H1, 6, false).await;
+        let again = warm.fetch(&late, &eth, Period::H1, 6, false).await;
+        assert!(again.from_memo, "a late series is kept for a while too");
+        let fresh = warm.fetch(&late, &eth, Period::H1, 6, true).await;
+        assert!(
+            !fresh.from_memo,
+            "a refresh asks again for the missing bucket"
+        );
+        assert_eq!(late.0.load(Ordering::SeqCst), 2);
     }
 }

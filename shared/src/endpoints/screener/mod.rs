@@ -378,7 +378,9 @@ mod tests {
                 gap_change_window: "24h",
                 open_interest_usd: None,
                 open_interest_usd_change: None,
-                money_flow_usd_estimate: None,
+                // The opposite order to the gap change, in dollars; LINK's unknown too.
+                money_flow_usd_estimate: (score != 10)
+                    .then_some(Fixed(-(i64::from(score) - 50) * 100_000)),
             });
         }
         let s = ranking(&[
@@ -412,6 +414,14 @@ mod tests {
             let out = rank(rs.clone(), &s).0;
             // LINK has no gap change: after every row that has one, whatever the order.
             assert_eq!(symbols(&out)[3..], rest, "{order}");
+            let s = ranking(&[
+                ("include_changes", "true"),
+                ("sort_by", "money_flow"),
+                ("sort_order", if order == "asc" { "desc" } else { "asc" }),
+            ])
+            .unwrap();
+            let out = rank(rs.clone(), &s).0;
+            assert_eq!(symbols(&out)[3..], rest, "money flow, {order} reversed");
         }
     }
 
