@@ -164,6 +164,7 @@ fn history_500(c: &mut Criterion) {
             period: PERIOD,
         },
         limit: Limit::parse(&limit).unwrap(),
+        format: shared::endpoints::Format::Json,
     };
     let series = parse_three(&bodies);
     let data = history::answer(SOURCE, &series, &params);

@@ -3,13 +3,15 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use shared::edge::Call;
-use shared::endpoints::history;
+use shared::endpoints::{history, Format};
 use shared::Deps;
 
 pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
     let call = Call::new(&event, history::ROUTE);
+    let mut format = Format::Json;
     let result = async {
         let params = call.params(history::PARAMS, history::params)?;
+        format = params.format;
         let market = &params.market;
         call.record_market(Some(&market.symbol), market.period);
         let (_, binance) = deps.binance().await;
@@ -28,7 +30,10 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
         Ok(history::answer(provenance, &series, &params))
     }
     .await;
-    Ok(call.respond(result, history::MESSAGE))
+    Ok(match format {
+        Format::Json => call.respond(result, history::MESSAGE),
+        Format::Csv => call.respond_csv(result.and_then(|data| history::csv(&data))),
+    })
 }
 
 #[cfg(test)]
@@ -54,6 +59,61 @@ mod tests {
             r.status().as_u16(),
             serde_json::from_slice(r.body()).unwrap(),
         )
+    }
+
+    #[tokio::test]
+    async fn format_csv_is_the_json_points_cell_for_cell_with_a_file_name_and_errors_stay_json() {
+        let (standin, deps) = setup(demo()).await;
+        let rest = include_str!("../../../events/history.json");
+        let (_, json) = call(&deps, rest).await;
+        let with_format = |format: &str| {
+            let mut event: Value = serde_json::from_str(rest).unwrap();
+            event["queryStringParameters"]["format"] = format.into();
+            event["multiValueQueryStringParameters"]["format"] = serde_json::json!([format]);
+            event.to_string()
+        };
+        let csv_event = with_format("csv");
+        let r = function_handler(&deps, lambda_http::request::from_str(&csv_event).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+        assert_eq!(
+            r.headers()["content-disposition"],
+            "attachment; filename=\"BTCUSDT-1h-history.csv\""
+        );
+        assert!(r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .starts_with("public, max-age="));
+        let text = std::str::from_utf8(r.body()).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let points = json["data"]["points"].as_array().unwrap();
+        let keys: Vec<&String> = points[0].as_object().unwrap().keys().collect();
+        let mut sorted = header.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, keys, "the JSON field names");
+        let rows: Vec<&str> = lines.collect();
+        assert_eq!(rows.len(), points.len());
+        for (row, point) in rows.iter().zip(points) {
+            for (name, cell) in header.iter().zip(row.split(',')) {
+                let want = &point[*name];
+                match want.as_f64() {
+                    Some(x) => assert_eq!(cell.parse::<f64>().unwrap(), x, "{name}"),
+                    None => assert!(want.is_null() && cell.is_empty(), "{name}"),
+                }
+            }
+        }
+        // The CSV answer came from the memo: no second fetch.
+        assert_eq!(standin.requests().len(), 3);
+        // A bad format is a JSON 400 before any upstream request.
+        let (status, body) = call(&deps, &with_format("xlsx")).await;
+        assert_eq!(
+            (status, body["error"]["parameter"].as_str()),
+            (400, Some("format"))
+        );
+        assert_eq!(standin.requests().len(), 3);
     }
 
     #[tokio::test]

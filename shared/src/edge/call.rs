@@ -10,6 +10,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
+use super::csv::CsvFile;
 use super::envelope;
 use crate::domain::clock::{max_age_secs, now_ms, MAX_AGE_CAP_SECS};
 use crate::domain::error::printable;
@@ -114,6 +115,17 @@ impl Call {
         message: &str,
         now_ms: i64,
     ) -> Response<Body> {
+        let answer = result.map(|data| envelope::success(&data, message, &self.request_id));
+        self.finish(answer, now_ms)
+    }
+
+    /// The answer as a CSV file (`format=csv`); an error stays in the JSON envelope.
+    pub fn respond_csv(&self, result: Result<CsvFile, ApiError>) -> Response<Body> {
+        self.finish(result.map(CsvFile::response), now_ms())
+    }
+
+    /// One log line for the call, and the answer with its Cache-Control, or the error.
+    fn finish(&self, result: Result<Response<Body>, ApiError>, now_ms: i64) -> Response<Body> {
         let elapsed_us = self.started.elapsed().as_micros() as u64;
         let (symbol, period) = match self.market.get() {
             Some((s, p)) => (s.as_deref(), Some(p.as_str())),
@@ -123,7 +135,7 @@ impl Call {
         let upstream_ms = upstream.map(|u| u.elapsed_ms);
         let upstream_requests = upstream.map(|u| u.requests);
         match result {
-            Ok(data) => {
+            Ok(mut response) => {
                 tracing::info!(
                     request_id = %self.request_id,
                     route = self.route,
@@ -136,7 +148,6 @@ impl Call {
                     elapsed_us,
                     "answered"
                 );
-                let mut response = envelope::success(&data, message, &self.request_id);
                 if response.status() == 200 {
                     response
                         .headers_mut()

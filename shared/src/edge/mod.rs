@@ -2,6 +2,8 @@
 //! with the one error type's status codes and `Cache-Control`.
 
 pub mod call;
+pub mod csv;
 pub mod envelope;
 
 pub use call::Call;
+pub use csv::CsvFile;

@@ -2,12 +2,13 @@
 
 use serde::Serialize;
 
-use super::{Market, Provenance, Query, NOT_ADVICE};
+use super::{Format, Market, Provenance, Query, NOT_ADVICE};
 use crate::domain::{ApiError, CohortSeries, Period};
+use crate::edge::CsvFile;
 use crate::maths::history::{history, HistoryPoint};
 
 pub const ROUTE: &str = "/v1/history";
-pub const PARAMS: &[&str] = &["coin", "symbol", "period", "limit"];
+pub const PARAMS: &[&str] = &["coin", "symbol", "period", "limit", "format"];
 pub const MESSAGE: &str = "History retrieved successfully";
 
 /// Number of history buckets: 1 to 500 (Binance's own maximum per request).
@@ -43,6 +44,7 @@ impl Limit {
 pub struct HistoryParams {
     pub market: Market,
     pub limit: Limit,
+    pub format: Format,
 }
 
 impl HistoryParams {
@@ -58,7 +60,29 @@ pub fn params(query: &Query<'_>) -> Result<HistoryParams, ApiError> {
         limit: query
             .get("limit")
             .map_or(Ok(Limit::DEFAULT), Limit::parse)?,
+        format: Format::from_query(query)?,
     })
+}
+
+/// `points` as CSV (`format=csv`): a header of the point's JSON field names, one row per point.
+pub const CSV_COLUMNS: [&str; 8] = [
+    "timestamp",
+    "long_pct_gap",
+    "retail_crowd_long_pct",
+    "retail_crowd_ls_ratio",
+    "top_traders_by_accounts_long_pct",
+    "top_traders_by_accounts_ls_ratio",
+    "top_traders_by_position_long_pct",
+    "top_traders_by_position_ls_ratio",
+];
+
+/// The history as a CSV file named `<SYMBOL>-<period>-history.csv`.
+pub fn csv(data: &HistoryData) -> Result<CsvFile, ApiError> {
+    CsvFile::new(
+        format!("{}-{}-history.csv", data.symbol, data.period),
+        &CSV_COLUMNS,
+        &data.points,
+    )
 }
 
 #[derive(Serialize)]

@@ -15,7 +15,7 @@ pub mod track_record;
 use crate::domain::Pct;
 
 pub use crate::upstream::Provenance;
-pub use query::{Market, Query, MARKET_PARAMS};
+pub use query::{Format, Market, Query, MARKET_PARAMS};
 
 /// Said in every answer's `note`.
 pub const NOT_ADVICE: &str = "Not financial advice.";

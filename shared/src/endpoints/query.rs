@@ -93,9 +93,45 @@ impl Market {
     }
 }
 
+/// How an answer is written: the JSON envelope (default) or, where offered, a CSV file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    #[default]
+    Json,
+    Csv,
+}
+
+impl Format {
+    /// `format`: `json` or `csv`; JSON when not given.
+    pub fn from_query(query: &Query<'_>) -> Result<Self, ApiError> {
+        query.get("format").map_or(Ok(Format::Json), |text| {
+            crate::domain::names::one_of(
+                "format",
+                text,
+                &[("json", Format::Json), ("csv", Format::Csv)],
+            )
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_is_json_or_csv_and_anything_else_a_400_naming_it() {
+        let format = |pairs: &[(&str, &str)]| {
+            Format::from_query(&Query::new(pairs.iter().copied(), &["format"]).unwrap())
+        };
+        assert_eq!(format(&[]).unwrap(), Format::Json);
+        assert_eq!(format(&[("format", "csv")]).unwrap(), Format::Csv);
+        assert_eq!(format(&[("format", "json")]).unwrap(), Format::Json);
+        for bad in ["CSV", "xlsx", "csv "] {
+            let e = format(&[("format", bad)]).unwrap_err();
+            assert_eq!(e.parameter(), Some("format"), "{bad:?}");
+            assert!(e.to_string().contains("json, csv"), "{e}");
+        }
+    }
 
     fn market(pairs: &[(&str, &str)]) -> Result<Market, ApiError> {
         Market::from_query(
