@@ -59,7 +59,7 @@ def main() -> int:
         what = "all five venues" if paced else "Binance"
         print(f"{route}, {what}, period {args.period}, L = {L} ms per upstream answer, {len(COINS)} coins")
         print(f"  floor: one series straight from the stand-in: {floor:.1f} ms")
-        print(f"  fresh (memo miss on every venue): p50 {statistics.median(fresh):.1f} ms, "
+        print(f"  fresh (memo miss): p50 {statistics.median(fresh):.1f} ms, "
               f"p95 {p95(fresh):.1f} ms, max {max(fresh):.1f} ms = {statistics.median(fresh) / L:.2f} × L (p50); "
               f"upstream requests per call {min(requests)}–{max(requests)}")
         print(f"  repeat (memo hit): p50 {statistics.median(memo):.1f} ms, p95 {p95(memo):.1f} ms")

@@ -35,12 +35,7 @@ async fn get(s: &StandInHandle, path: &str) -> Reply {
 }
 
 async fn demo() -> StandInHandle {
-    spawn(Switches {
-        now_ms: Some(DEMO_NOW_MS),
-        ..Default::default()
-    })
-    .await
-    .unwrap()
+    spawn(Switches::demo()).await.unwrap()
 }
 
 fn text_i64(v: &Value) -> i64 {

@@ -10,7 +10,6 @@ from fractions import Fraction
 import pytest
 import requests
 
-from .conftest import DEMO_NOW_MS
 from .test_api import check_schema, get
 
 Z = 1.959963984540054
@@ -165,4 +164,3 @@ def test_signal_open_interest_and_money_flow_recompute_from_openinteresthist(api
         assert c["money_flow_usd_estimate"] == half_away((n(t) - n(t - ms)) * 100) / 100, window
         assert c["open_interest_usd_change"] == float(cents[t] - cents[t - ms]), window
     assert "estimate" in oi["assumption"]
-    assert t <= DEMO_NOW_MS

@@ -223,8 +223,7 @@ pub fn row(
         RowChange {
             gap_change: signal::change(&points, period, w.millis()).long_pct_gap,
             gap_change_window: w.as_str(),
-            open_interest_usd: money_flow::open_interest_flows(series, period, now.timestamp)
-                .open_interest_usd,
+            open_interest_usd: money_flow::usd_at(series, now.timestamp),
             open_interest_usd_change: flow.open_interest_usd_change,
             money_flow_usd_estimate: flow.money_flow_usd_estimate,
         }

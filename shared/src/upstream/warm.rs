@@ -57,9 +57,11 @@ impl Warm {
             // Asked to be fresh, the memo still answers when it already holds the newest bucket
             // that can be out from every cohort: the venue cannot have anything newer before
             // the next boundary, so asking again would spend the budget for the same numbers.
-            let newest = newest_visible_bucket(period, now);
-            let current = matches!(&result, Ok(series) if series.all_reached(newest));
-            if !fresh || current {
+            let current = || {
+                let newest = newest_visible_bucket(period, now);
+                matches!(&result, Ok(series) if series.all_reached(newest))
+            };
+            if !fresh || current() {
                 return Fetched {
                     result,
                     report: UpstreamReport::NONE,

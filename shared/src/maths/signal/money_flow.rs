@@ -52,8 +52,8 @@ pub struct OpenInterestFlows {
     pub assumption: &'static str,
 }
 
-/// V(t) at bucket `t`.
-fn usd_at(series: &CohortSeries, t: i64) -> Option<Usd> {
+/// V(t): Binance's open interest in USD at bucket `t`, if it published one.
+pub fn usd_at(series: &CohortSeries, t: i64) -> Option<Usd> {
     let oi = &series.open_interest;
     oi.binary_search_by_key(&t, |o| o.timestamp)
         .ok()
