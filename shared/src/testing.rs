@@ -27,3 +27,60 @@ pub fn status_and_body(response: &Response<Body>) -> (u16, serde_json::Value) {
     let body = serde_json::from_slice(response.body()).expect("a JSON body");
     (response.status().as_u16(), body)
 }
+
+/// `json` (an `events/*.json` REST event) with `pairs` added to its query string.
+pub fn with_query(json: &str, pairs: &[(&str, &str)]) -> String {
+    let mut event: serde_json::Value = serde_json::from_str(json).expect("a JSON event");
+    for (name, value) in pairs {
+        event["queryStringParameters"][*name] = (*value).into();
+        event["multiValueQueryStringParameters"][*name] = serde_json::json!([value]);
+    }
+    event.to_string()
+}
+
+/// A CSV answer read back as a spreadsheet would: the header, then every row's cells.
+pub fn csv_table(response: &Response<Body>) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(response.body().as_ref());
+    let header = reader
+        .headers()
+        .expect("a header row")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("a CSV row").iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+/// Every cell of `rows` (under `header`) is the same value as the field of that name in the
+/// JSON object at the same index: numbers equal as numbers, `null` an empty cell, words and
+/// booleans the same text.
+pub fn assert_cells_are_the_json(
+    header: &[String],
+    rows: &[Vec<String>],
+    json: &[serde_json::Value],
+) {
+    use serde_json::Value;
+    assert_eq!(rows.len(), json.len(), "one row per JSON object");
+    for (i, (row, object)) in rows.iter().zip(json).enumerate() {
+        assert_eq!(row.len(), header.len(), "row {i}");
+        for (name, cell) in header.iter().zip(row) {
+            let want = object
+                .get(name)
+                .unwrap_or_else(|| panic!("row {i}: {name} is not a JSON field"));
+            match want {
+                Value::Null => assert_eq!(cell, "", "row {i} {name}"),
+                Value::Number(n) => assert_eq!(
+                    cell.parse::<f64>().ok(),
+                    n.as_f64(),
+                    "row {i} {name}: {cell:?} vs {n}"
+                ),
+                Value::String(s) => assert_eq!(cell, s, "row {i} {name}"),
+                Value::Bool(b) => assert_eq!(cell, &b.to_string(), "row {i} {name}"),
+                other => panic!("row {i} {name}: {other} is not a cell"),
+            }
+        }
+    }
+}

@@ -4,6 +4,7 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::edge::Call;
 use shared::endpoints::exchanges::{self, VenueFetch};
+use shared::endpoints::Format;
 use shared::upstream::fanout::fetch_venue;
 use shared::upstream::UpstreamReport;
 use shared::Deps;
@@ -36,10 +37,14 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
         if fetches.iter().any(VenueFetch::failed_for_now) {
             call.mark_incomplete();
         }
-        exchanges::answer(&params, &fetches, config.sds_sustained)
+        let data = exchanges::answer(&params, &fetches, config.sds_sustained)?;
+        Ok((data, params.format))
     }
     .await;
-    Ok(call.respond(result, exchanges::MESSAGE))
+    Ok(match result {
+        Ok((data, Format::Csv)) => call.respond_csv(exchanges::csv(&data)),
+        result => call.respond(result.map(|(data, _)| data), exchanges::MESSAGE),
+    })
 }
 
 #[cfg(test)]
@@ -207,6 +212,30 @@ mod tests {
             .to_str()
             .unwrap()
             .starts_with("public"));
+    }
+
+    #[tokio::test]
+    async fn format_csv_is_the_json_series_cell_for_cell_with_a_file_name() {
+        use shared::testing::{assert_cells_are_the_json, csv_table};
+        let (standin, deps) = shared::testing::deps_over(Switches::demo()).await;
+        let asked = [("coin", "ETH"), ("period", "4h"), ("limit", "30")];
+        let (status, json, _) = call(&deps, ask(&asked)).await;
+        assert_eq!(status, 200, "{json}");
+        let sent = standin.requests().len();
+        let csv = ask(&[asked.as_slice(), &[("format", "csv")]].concat());
+        let r = function_handler(&deps, csv).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+        assert_eq!(
+            r.headers()["content-disposition"],
+            "attachment; filename=\"ETHUSDT-4h-exchanges.csv\""
+        );
+        let (header, rows) = csv_table(&r);
+        assert_eq!(header, ["timestamp", "sds_pp", "venues_used"]);
+        let series = json["data"]["series"].as_array().unwrap();
+        assert_eq!(series.len(), 30);
+        assert_cells_are_the_json(&header, &rows, series);
+        assert_eq!(standin.requests().len(), sent, "the memo answered");
     }
 
     #[tokio::test]

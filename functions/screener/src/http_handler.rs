@@ -5,6 +5,7 @@ use lambda_http::{Body, Error, Request, Response};
 use shared::domain::clock::now_ms;
 use shared::edge::{call, Call};
 use shared::endpoints::screener::{self, Refresh};
+use shared::endpoints::Format;
 use shared::upstream::{fanout, PositioningSource, UpstreamReport};
 use shared::Deps;
 
@@ -44,10 +45,16 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
             call.mark_incomplete();
         }
         let source = binance.source();
-        screener::answer(&config, source, &screen, coins, fetched, rows, refresh)
+        let data = screener::answer(&config, source, &screen, coins, fetched, rows, refresh)?;
+        Ok((data, screen))
     }
     .await;
-    Ok(call.respond(result, screener::MESSAGE))
+    Ok(match result {
+        Ok((data, screen)) if screen.format == Format::Csv => {
+            call.respond_csv(screener::csv(&data, &screen))
+        }
+        result => call.respond(result.map(|(data, _)| data), screener::MESSAGE),
+    })
 }
 
 #[cfg(test)]
@@ -375,6 +382,91 @@ mod tests {
             "the filter must keep some rows and drop some: {expected:?}"
         );
         assert_eq!(got, expected_sorted);
+    }
+
+    #[tokio::test]
+    async fn format_csv_is_the_json_rows_cell_for_cell_and_lists_a_failed_coin_on_its_own_line() {
+        use shared::testing::{assert_cells_are_the_json, csv_table};
+        let (standin, deps) = setup(Switches::demo()).await;
+        let coins = format!("{KNOWN},NOPE");
+        let asked = [
+            ("coins", coins.as_str()),
+            ("period", "1h"),
+            ("include_confidence", "true"),
+            ("include_changes", "true"),
+        ];
+        let (status, json, _) = call(&deps, event(REST, &asked)).await;
+        assert_eq!(status, 200, "{json}");
+        let sent = standin.requests().len();
+        let with_csv = [asked.as_slice(), &[("format", "csv")]].concat();
+        let r = function_handler(&deps, event(REST, &with_csv))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+        assert_eq!(
+            r.headers()["content-disposition"],
+            "attachment; filename=\"screener-1h.csv\""
+        );
+        assert_eq!(standin.requests().len(), sent, "the memo answered");
+        let (header, rows) = csv_table(&r);
+        assert_eq!(
+            header,
+            [
+                "symbol",
+                "timestamp",
+                "long_pct_gap",
+                "signal",
+                "smart_money_long_pct",
+                "retail_long_pct",
+                "account_gap",
+                "smart_money_consensus",
+                "confidence",
+                "strength",
+                "gap_change",
+                "gap_change_window",
+                "open_interest_usd",
+                "open_interest_usd_change",
+                "money_flow_usd_estimate",
+                "error",
+            ]
+        );
+        // Ten ranked rows in the JSON's order, each with an empty `error`, then NOPE's line.
+        let mut want: Vec<Value> = json["data"]["rows"].as_array().unwrap().clone();
+        assert_eq!(want.len(), 10);
+        for row in &mut want {
+            row["error"] = Value::Null;
+        }
+        let mut failed = serde_json::Map::new();
+        for name in &header {
+            failed.insert(name.clone(), Value::Null);
+        }
+        failed.insert("symbol".into(), "NOPEUSDT".into());
+        failed.insert("error".into(), "unknown_symbol".into());
+        want.push(Value::Object(failed));
+        assert_eq!(json["data"]["errors"][0]["symbol"], "NOPEUSDT");
+        assert_cells_are_the_json(&header, &rows, &want);
+        assert!(
+            rows.iter().any(|r| !r[14].is_empty()),
+            "money flow is in the file"
+        );
+
+        // Without the extras: only the base columns, and a bad format is a JSON 400 sent nowhere.
+        let r = function_handler(&deps, event(REST, &[("coins", "BTC"), ("format", "csv")]))
+            .await
+            .unwrap();
+        let (header, rows) = csv_table(&r);
+        assert_eq!(
+            (header.len(), header[8].as_str(), rows.len()),
+            (9, "error", 1)
+        );
+        let sent = standin.requests().len();
+        let (status, body, _) = call(&deps, event(REST, &[("format", "xls")])).await;
+        assert_eq!(
+            (status, body["error"]["parameter"].as_str()),
+            (400, Some("format"))
+        );
+        assert_eq!(standin.requests().len(), sent);
     }
 
     #[tokio::test]

@@ -3,7 +3,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use shared::edge::Call;
-use shared::endpoints::track_record;
+use shared::endpoints::{track_record, Format};
 use shared::Deps;
 
 pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
@@ -25,11 +25,20 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
             .await;
         call.record_upstream(fetched.report);
         let provenance = fetched.provenance(&binance);
-        let series = fetched.result?;
-        Ok(track_record::answer(&config, provenance, &series, &params))
+        Ok((config, provenance, fetched.result?, params))
     }
     .await;
-    Ok(call.respond(result, track_record::MESSAGE))
+    Ok(match result {
+        Ok((config, _, series, params)) if params.format == Format::Csv => {
+            call.respond_csv(track_record::csv(&config, &series, &params))
+        }
+        result => call.respond(
+            result.map(|(config, provenance, series, params)| {
+                track_record::answer(&config, provenance, &series, &params)
+            }),
+            track_record::MESSAGE,
+        ),
+    })
 }
 
 #[cfg(test)]
@@ -125,6 +134,114 @@ mod tests {
             (200, &d["all_buckets"])
         );
         assert_eq!(standin.requests().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn format_csv_lists_each_sample_bucket_and_its_rows_give_every_statistic_of_the_json() {
+        use shared::testing::{csv_table, with_query};
+        let (standin, deps) = deps_over(Switches::demo()).await;
+        let rest = include_str!("../../../events/track-record.json");
+        let asked = with_query(rest, &[("horizon", "6")]);
+        let (status, json) = call(&deps, &asked).await;
+        assert_eq!(status, 200, "{json}");
+        let d = &json["data"];
+        let csv = with_query(&asked, &[("format", "csv")]);
+        let r = function_handler(&deps, event(&csv)).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+        assert_eq!(
+            r.headers()["content-disposition"],
+            "attachment; filename=\"BTCUSDT-1h-h6-track-record.csv\""
+        );
+        assert_eq!(standin.requests().len(), 4, "the memo answered the CSV");
+        let (header, rows) = csv_table(&r);
+        assert_eq!(
+            header,
+            [
+                "timestamp",
+                "long_pct_gap",
+                "signal",
+                "episode_start",
+                "price",
+                "forward_timestamp",
+                "forward_price",
+                "forward_return_pct",
+                "hit",
+            ]
+        );
+        assert_eq!(Some(rows.len() as u64), d["all_buckets"]["n"].as_u64());
+        let int = |cell: &str| cell.parse::<i64>().unwrap();
+        let num = |cell: &str| cell.parse::<f64>().unwrap();
+        // Units of 1e-8 percent, as the statistics hold them.
+        let units = |cell: &str| (num(cell) * 1e8).round() as i128;
+        let pct2 = |units: i128, n: i128| {
+            let (q, r) = (units / (n * 1_000_000), units % (n * 1_000_000));
+            let q = if 2 * r.abs() >= n * 1_000_000 {
+                q + units.signum()
+            } else {
+                q
+            };
+            q as f64 / 100.0
+        };
+        // Each row against the stand-in's raw rows, then each side's statistics from the rows.
+        for row in &rows {
+            let t = int(&row[0]);
+            assert_eq!(int(&row[5]), t + 6 * HOUR);
+            assert_eq!(
+                num(&row[1]),
+                gap_pp("BTCUSDT", HOUR, t).unwrap(),
+                "gap at {t}"
+            );
+            assert_eq!(num(&row[4]), price("BTCUSDT", t));
+            assert_eq!(num(&row[6]), price("BTCUSDT", t + 6 * HOUR));
+            let r = num(&row[6]) / num(&row[4]) - 1.0;
+            assert!((num(&row[7]) - r * 100.0).abs() < 1e-7, "return at {t}");
+        }
+        for (side, hit_rule) in [
+            ("crowd_over_long", None),
+            ("crowd_over_short", None),
+            ("all_buckets", Some(())),
+        ] {
+            let chosen: Vec<&Vec<String>> = rows
+                .iter()
+                .filter(|r| hit_rule.is_some() || r[2] == side)
+                .collect();
+            let n = chosen.len() as i128;
+            let hits = chosen
+                .iter()
+                .filter(|r| match hit_rule {
+                    Some(()) => num(&r[7]) > 0.0,
+                    None => r[8] == "true",
+                })
+                .count();
+            let s = &d[side];
+            assert_eq!(
+                (s["n"].as_u64(), s["hits"].as_u64()),
+                (Some(n as u64), Some(hits as u64)),
+                "{side}"
+            );
+            if hit_rule.is_none() {
+                let episodes = chosen.iter().filter(|r| r[3] == "true").count();
+                assert_eq!(s["episodes"].as_u64(), Some(episodes as u64), "{side}");
+            }
+            if n == 0 {
+                continue;
+            }
+            let mut returns: Vec<i128> = chosen.iter().map(|r| units(&r[7])).collect();
+            returns.sort_unstable();
+            let mean = pct2(returns.iter().sum(), n);
+            let mid = returns.len() / 2;
+            let median = match returns.len() % 2 {
+                1 => pct2(returns[mid], 1),
+                _ => pct2(returns[mid - 1] + returns[mid], 2),
+            };
+            assert_eq!(s["mean_return_pct"].as_f64(), Some(mean), "{side} mean");
+            assert_eq!(
+                s["median_return_pct"].as_f64(),
+                Some(median),
+                "{side} median"
+            );
+        }
     }
 
     #[tokio::test]

@@ -8,14 +8,15 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Market, Query, NOT_ADVICE};
+use super::{Format, Market, Query, NOT_ADVICE};
 use crate::domain::{ApiError, Cohort, CohortSeries, Fixed, Pct, Period, Reading, Venue};
+use crate::edge::CsvFile;
 use crate::maths::aggregate::{self, SeriesPoint, Smoothed, VenueGaps};
 use crate::upstream::fanout::VenueFetched;
 use crate::upstream::{UpstreamReport, STANDIN_SOURCE};
 
 pub const ROUTE: &str = "/v1/exchanges";
-pub const PARAMS: &[&str] = &["coin", "symbol", "period", "venues", "limit"];
+pub const PARAMS: &[&str] = &["coin", "symbol", "period", "venues", "limit", "format"];
 pub const MESSAGE: &str = "Positioning across exchanges retrieved successfully";
 pub const DEFAULT_PERIOD: Period = Period::H1;
 /// Points of the aggregate series: 1 to 100, 24 unless asked.
@@ -29,6 +30,8 @@ pub struct ExchangesParams {
     /// The venues asked for, in answer order.
     pub venues: Vec<Venue>,
     pub limit: u16,
+    /// JSON (default) or the aggregate series as CSV.
+    pub format: Format,
 }
 
 impl ExchangesParams {
@@ -48,7 +51,20 @@ pub fn params(query: &Query<'_>) -> Result<ExchangesParams, ApiError> {
             .get("venues")
             .map_or(Ok(Venue::ALL.to_vec()), venues)?,
         limit: query.get("limit").map_or(Ok(DEFAULT_LIMIT), limit)?,
+        format: Format::from_query(query)?,
     })
+}
+
+/// `format=csv`: the aggregate series, one row per bucket, oldest first.
+pub const CSV_COLUMNS: [&str; 3] = ["timestamp", "sds_pp", "venues_used"];
+
+/// The series as a CSV file named `<SYMBOL>-<period>-exchanges.csv`.
+pub fn csv(data: &ExchangesData) -> Result<CsvFile, ApiError> {
+    CsvFile::new(
+        format!("{}-{}-exchanges.csv", data.symbol, data.period),
+        &CSV_COLUMNS,
+        &data.series,
+    )
 }
 
 /// `binance,okx`: venue ids, each at most once, answered in [`Venue::ALL`]'s order.

@@ -3,15 +3,16 @@
 
 use serde::Serialize;
 
-use super::{Market, Provenance, Query, NOT_ADVICE};
+use super::{Format, Market, Provenance, Query, NOT_ADVICE};
 use crate::config::Config;
 use crate::domain::{ApiError, CohortSeries, Pct, Period};
+use crate::edge::CsvFile;
 use crate::maths::track_record::{
-    track_record, TrackRecord, DEFAULT_HORIZON, LOOKBACK, MAX_HORIZON, MIN_HORIZON,
+    samples, track_record, TrackRecord, DEFAULT_HORIZON, LOOKBACK, MAX_HORIZON, MIN_HORIZON,
 };
 
 pub const ROUTE: &str = "/v1/track-record";
-pub const PARAMS: &[&str] = &["coin", "symbol", "period", "horizon"];
+pub const PARAMS: &[&str] = &["coin", "symbol", "period", "horizon", "format"];
 pub const MESSAGE: &str = "Track record retrieved successfully";
 pub const DEFAULT_PERIOD: Period = Period::H1;
 /// Rows fetched per cohort (and klines beside them): the whole lookback.
@@ -55,6 +56,7 @@ impl Horizon {
 pub struct TrackRecordParams {
     pub market: Market,
     pub horizon: Horizon,
+    pub format: Format,
 }
 
 pub fn params(query: &Query<'_>) -> Result<TrackRecordParams, ApiError> {
@@ -63,7 +65,40 @@ pub fn params(query: &Query<'_>) -> Result<TrackRecordParams, ApiError> {
         horizon: query
             .get("horizon")
             .map_or(Ok(Horizon::DEFAULT), Horizon::parse)?,
+        format: Format::from_query(query)?,
     })
+}
+
+/// `format=csv`: one row per sample bucket (what every statistic of the JSON is computed from),
+/// oldest first.
+pub const CSV_COLUMNS: [&str; 9] = [
+    "timestamp",
+    "long_pct_gap",
+    "signal",
+    "episode_start",
+    "price",
+    "forward_timestamp",
+    "forward_price",
+    "forward_return_pct",
+    "hit",
+];
+
+/// The sample as a CSV file named `<SYMBOL>-<period>-h<horizon>-track-record.csv`.
+pub fn csv(
+    config: &Config,
+    series: &CohortSeries,
+    params: &TrackRecordParams,
+) -> Result<CsvFile, ApiError> {
+    let market = &params.market;
+    let horizon = params.horizon.get();
+    CsvFile::new(
+        format!(
+            "{}-{}-h{horizon}-track-record.csv",
+            market.symbol, market.period
+        ),
+        &CSV_COLUMNS,
+        &samples(series, market.period, horizon, config.threshold),
+    )
 }
 
 #[derive(Serialize)]

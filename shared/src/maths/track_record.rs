@@ -74,7 +74,10 @@ pub struct TrackRecord {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Outcome {
     timestamp: i64,
+    long_pct_gap: Pct,
     signal: Signal,
+    price: Fixed<8>,
+    forward_price: Fixed<8>,
     /// The bucket one period earlier had a reading with the same signal.
     continues_signal: bool,
     /// The bucket one period earlier had a reading at all.
@@ -124,7 +127,10 @@ fn sample(
             let before = at(g.timestamp - p);
             Some(Outcome {
                 timestamp: g.timestamp,
+                long_pct_gap: g.long_pct_gap,
                 signal: s,
+                price: from,
+                forward_price: to,
                 continues_signal: before.is_some_and(|b| signal(b.long_pct_gap, threshold) == s),
                 continues_readings: before.is_some(),
                 return_units: return_units(from, to),
@@ -134,6 +140,50 @@ fn sample(
         })
         .collect();
     (points.len(), outcomes)
+}
+
+/// One sample bucket as `format=csv` lists it: what the statistics are computed from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Sample {
+    pub timestamp: i64,
+    pub long_pct_gap: Pct,
+    pub signal: Signal,
+    /// The bucket one period earlier did not carry the same signal: an episode starts here.
+    pub episode_start: bool,
+    /// The open of the kline at `timestamp`, and of the one `horizon` buckets later.
+    pub price: Fixed<8>,
+    pub forward_timestamp: i64,
+    pub forward_price: Fixed<8>,
+    /// r × 100, exact to 8 decimals (r rounded to 10 decimals, as the statistics use it).
+    pub forward_return_pct: Fixed<8>,
+    /// By the signal's rule (r < 0 after crowd_over_long, r > 0 after crowd_over_short); null
+    /// for a neutral bucket (the baseline counts r > 0).
+    pub hit: Option<bool>,
+}
+
+/// Every sample bucket, oldest first, with its prices, return and hit.
+pub fn samples(series: &CohortSeries, period: Period, horizon: u16, threshold: Pct) -> Vec<Sample> {
+    let forward = i64::from(horizon) * period.millis();
+    sample(series, period, horizon, threshold)
+        .1
+        .into_iter()
+        .map(|o| Sample {
+            timestamp: o.timestamp,
+            long_pct_gap: o.long_pct_gap,
+            signal: o.signal,
+            episode_start: !o.continues_signal,
+            price: o.price,
+            forward_timestamp: o.timestamp + forward,
+            forward_price: o.forward_price,
+            // Units of 1e-10 of a fraction are units of 1e-8 of a percent.
+            forward_return_pct: Fixed(o.return_units),
+            hit: match o.signal {
+                Signal::CrowdOverLong => Some(o.down),
+                Signal::CrowdOverShort => Some(o.up),
+                Signal::Neutral => None,
+            },
+        })
+        .collect()
 }
 
 /// Statistics of `returns` (units of 1e-10) with `hits` of them hits.
@@ -313,6 +363,86 @@ mod tests {
         assert_eq!(return_units(p("101"), p("100")), -99_009_901);
         // 124/123 − 1 = 0.008130081300… (a coin priced in 1e-7)
         assert_eq!(return_units(p("0.0000123"), p("0.0000124")), 81_300_813);
+    }
+
+    #[test]
+    fn samples_list_each_bucket_the_statistics_use_with_its_prices_return_and_hit() {
+        let s = samples(&example(), Period::H1, 1, pct("8"));
+        let p = |t: &str| Fixed::<8>::parse(t).unwrap();
+        // k0 k1 k2 k3 k6, as in the table above (k4: no forward kline; k5: none; k7: none after).
+        let rows: Vec<_> = s
+            .iter()
+            .map(|x| {
+                (
+                    (x.timestamp - T0) / H,
+                    x.signal,
+                    x.episode_start,
+                    x.price,
+                    (x.forward_timestamp - T0) / H,
+                    x.forward_price,
+                    x.forward_return_pct,
+                    x.hit,
+                )
+            })
+            .collect();
+        use Signal::*;
+        assert_eq!(
+            rows,
+            vec![
+                (
+                    0,
+                    CrowdOverLong,
+                    true,
+                    p("100"),
+                    1,
+                    p("99"),
+                    p("-1"),
+                    Some(true)
+                ),
+                // 101/99 − 1 = 0.0202020202 → 2.02020202%
+                (
+                    1,
+                    CrowdOverLong,
+                    false,
+                    p("99"),
+                    2,
+                    p("101"),
+                    p("2.02020202"),
+                    Some(false)
+                ),
+                (
+                    2,
+                    Neutral,
+                    true,
+                    p("101"),
+                    3,
+                    p("100"),
+                    p("-0.99009901"),
+                    None
+                ),
+                (
+                    3,
+                    CrowdOverShort,
+                    true,
+                    p("100"),
+                    4,
+                    p("98"),
+                    p("-2"),
+                    Some(false)
+                ),
+                (
+                    6,
+                    CrowdOverShort,
+                    true,
+                    p("100"),
+                    7,
+                    p("103"),
+                    p("3"),
+                    Some(true)
+                ),
+            ]
+        );
+        assert_eq!(s[1].long_pct_gap, pct("-9"));
     }
 
     #[test]

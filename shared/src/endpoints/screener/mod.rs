@@ -5,10 +5,12 @@
 pub mod params;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::{divergence_note, signal::signal_params};
 use crate::config::Config;
 use crate::domain::{ApiError, Symbol, Venue};
+use crate::edge::CsvFile;
 use crate::maths::screener::{self, Row, SortBy, SortOrder};
 use crate::upstream::fanout::CoinFetched;
 
@@ -174,6 +176,64 @@ pub fn answer(
             })
             .collect(),
     })
+}
+
+/// `format=csv`: the row's JSON fields, those of `include_confidence` and `include_changes` when
+/// asked, and `error`: a coin that failed is a line of its own after the ranked rows, with its
+/// symbol and `error.code` only (so a spreadsheet shows it, as `errors` does in the JSON).
+pub fn csv_columns(screen: &Screen) -> Vec<&'static str> {
+    let mut columns = vec![
+        "symbol",
+        "timestamp",
+        "long_pct_gap",
+        "signal",
+        "smart_money_long_pct",
+        "retail_long_pct",
+        "account_gap",
+        "smart_money_consensus",
+    ];
+    if screen.include_confidence {
+        columns.extend(["confidence", "strength"]);
+    }
+    if screen.changes.is_some() {
+        columns.extend([
+            "gap_change",
+            "gap_change_window",
+            "open_interest_usd",
+            "open_interest_usd_change",
+            "money_flow_usd_estimate",
+        ]);
+    }
+    columns.push("error");
+    columns
+}
+
+/// The screen as a CSV file named `screener-<period>.csv`.
+pub fn csv(data: &ScreenerData, screen: &Screen) -> Result<CsvFile, ApiError> {
+    let columns = csv_columns(screen);
+    let to_json = |row: &Row| {
+        let mut json = serde_json::to_value(row).unwrap_or(Value::Null);
+        if let Some(fields) = json.as_object_mut() {
+            fields.insert("error".into(), Value::Null);
+        }
+        json
+    };
+    let failed = |e: &CoinError| {
+        let mut fields: serde_json::Map<String, Value> = columns
+            .iter()
+            .map(|c| (c.to_string(), Value::Null))
+            .collect();
+        fields.insert("symbol".into(), e.symbol.clone().into());
+        fields.insert("error".into(), e.error.code.into());
+        Value::Object(fields)
+    };
+    let lines: Vec<Value> = data
+        .rows
+        .iter()
+        .map(to_json)
+        .chain(data.errors.iter().map(failed))
+        .collect();
+    CsvFile::new(format!("screener-{}.csv", data.period), &columns, &lines)
 }
 
 /// A coin's fetch failed for a reason a retry may mend (anything but "unknown symbol"): an answer

@@ -1,7 +1,7 @@
 //! The screener's parameters: newtypes that can only hold valid values, each refused on its own
 //! first (so a malformed value is named), then the rules between them.
 
-use super::super::{Query, NEWEST_ROWS};
+use super::super::{Format, Query, NEWEST_ROWS};
 use crate::domain::error::printable;
 use crate::domain::names::{boolean, set_of};
 use crate::domain::{ApiError, CoinList, Fixed, Pct, Period};
@@ -25,6 +25,7 @@ pub const SCREENER_PARAMS: &[&str] = &[
     "include_changes",
     "change_window",
     "refresh",
+    "format",
 ];
 
 /// `min_abs_gap`: plain decimal percentage points, 0 to 100, at most 2 decimals.
@@ -94,6 +95,8 @@ pub struct Screen {
     pub changes: Option<ChangeWindow>,
     /// Bypass the instance's memo of upstream answers.
     pub refresh: bool,
+    /// JSON (default) or one CSV row per coin.
+    pub format: Format,
 }
 
 fn needs(flag: &'static str, what: String) -> ApiError {
@@ -136,6 +139,7 @@ impl Screen {
             .map(|t| boolean("refresh", t))
             .transpose()?
             .unwrap_or(false);
+        let format = Format::from_query(query)?;
 
         if !include_confidence {
             if sort_by == SortBy::Confidence {
@@ -181,6 +185,7 @@ impl Screen {
             include_confidence,
             changes,
             refresh,
+            format,
         })
     }
 
