@@ -121,13 +121,18 @@ def test_every_api_is_rest_without_sams_extra_stage(apis):
         assert props.get("OpenApiVersion"), f"{logical_id}: set OpenApiVersion to avoid the extra 'Stage' stage"
 
 
+# Every route is a GET, except the MCP endpoint: JSON-RPC over Streamable HTTP is a POST.
+POST_ROUTES = {"/v1/mcp"}
+
+
 def test_every_event_is_a_get_on_a_key_protected_rest_api(api_events, apis):
     assert api_events, "no function has an event"
     for ev in api_events:
         where = f"{ev['function']}.{ev['event']}"
         assert ev["type"] == "Api", f"{where}: only REST (Type: Api) events can carry usage plans"
         props = ev["properties"]
-        assert str(props.get("Method", "")).lower() == "get", where
+        method = "post" if props.get("Path") in POST_ROUTES else "get"
+        assert str(props.get("Method", "")).lower() == method, where
         assert str(props.get("Path", "")).startswith("/v1/"), where
         api_id = ref_target(props.get("RestApiId"))
         assert api_id in apis, f"{where}: RestApiId must reference the template's Api, not SAM's implicit one"
@@ -168,7 +173,8 @@ def _openapi_routes(repo_root: Path) -> set[str]:
     routes = set()
     for p, item in (doc.get("paths") or {}).items():
         full = p if p.startswith("/v1/") else base + p
-        assert "get" in item, f"openapi.yaml: {p} has no GET operation"
+        method = "post" if full in POST_ROUTES else "get"
+        assert method in item, f"openapi.yaml: {p} has no {method.upper()} operation"
         routes.add(full)
     return routes
 

@@ -33,9 +33,14 @@ def wait_until_every_route_serves(api):
     429/418 (a few seconds at most)."""
     routes = yaml.safe_load((ROOT / "openapi.yaml").read_text())["paths"]
     deadline = time.time() + 20
-    for route in routes:
+    for route, item in routes.items():
         while True:
-            r = requests.get(f"{api}{route}", timeout=900)
+            if "get" in item:
+                r = requests.get(f"{api}{route}", timeout=900)
+            else:  # /v1/mcp: one JSON-RPC request
+                r = requests.post(f"{api}{route}", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                                  headers={"accept": "application/json, text/event-stream",
+                                           "mcp-protocol-version": "2025-06-18"}, timeout=900)
             if r.status_code != 503:
                 assert r.status_code == 200, (route, r.text)
                 break
@@ -64,6 +69,10 @@ def test_schemathesis_finds_no_5xx_and_no_contract_mismatch(api, standin):
         "--no-color",
         "--report", "har",
         "--report-har-path", str(har),
+        # Not /v1/mcp: schemathesis sends it bodies that are not UTF-8, which `cargo lambda watch`
+        # itself answers 500 before any function runs (API Gateway does not). The MCP handler's
+        # own refusals of hostile bodies are tested in functions/mcp and tests/e2e/test_mcp.py.
+        "--exclude-path", "/v1/mcp",
     ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     entries = json.loads(har.read_text())["log"]["entries"] if har.exists() else []

@@ -1,6 +1,6 @@
 //! Composition only: logging, configuration, clients, then the handler. See `http_handler`.
 
-mod http_handler;
+use divergence::http_handler;
 
 use lambda_http::{run, service_fn, tracing, Error};
 

@@ -1,7 +1,7 @@
 //! Composition only: logging, configuration, clients and what this instance keeps (memo, budget,
 //! refresh ledger), then the handler. See `http_handler`.
 
-mod http_handler;
+use screener::http_handler;
 
 use lambda_http::{run, service_fn, tracing, Error};
 

@@ -74,7 +74,7 @@ pub struct CohortInfo {
     pub description: &'static str,
 }
 
-const ENDPOINTS: [Endpoint; 8] = [
+const ENDPOINTS: [Endpoint; 10] = [
     Endpoint {
         path: super::positioning::ROUTE,
         method: "GET",
@@ -114,6 +114,16 @@ const ENDPOINTS: [Endpoint; 8] = [
         path: super::track_record::ROUTE,
         method: "GET",
         description: "How the signal did on this coin (default period 1h): for every bucket of the newest 500 where it fired, the price change over the next horizon buckets; hit rates with Wilson 95% intervals, mean and median returns, per side, per episode and for all buckets.",
+    },
+    Endpoint {
+        path: super::chart::ROUTE,
+        method: "GET",
+        description: "The time series of all three cohorts and the gap drawn as an SVG image (the points of /v1/history, default limit 96), for an <img> tag; errors stay JSON.",
+    },
+    Endpoint {
+        path: super::MCP_ROUTE,
+        method: "POST",
+        description: "A stateless Model Context Protocol server (Streamable HTTP, JSON answers): the data routes as tools for AI agents, each tool call answered by its route with the same validation and numbers.",
     },
 ];
 
@@ -162,7 +172,12 @@ mod tests {
         assert_eq!(endpoints.len(), crate::endpoints::ROUTES.len());
         assert_eq!(endpoints["GET /v1/meta"], "This document.");
         for route in crate::endpoints::ROUTES {
-            let line = endpoints[&format!("GET {route}")].as_str().unwrap();
+            let method = if route == crate::endpoints::MCP_ROUTE {
+                "POST"
+            } else {
+                "GET"
+            };
+            let line = endpoints[&format!("{method} {route}")].as_str().unwrap();
             assert!(
                 !line.is_empty() && !line.contains('\n'),
                 "{route}: {line:?}"

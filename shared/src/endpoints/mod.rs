@@ -2,6 +2,7 @@
 //! `answer(…)` from the configuration in force and the fetched series. No I/O here: the function
 //! crate's handler fetches (through `upstream`) and responds (through `edge`).
 
+pub mod chart;
 pub mod divergence;
 pub mod exchanges;
 pub mod history;
@@ -24,9 +25,13 @@ pub const NOT_ADVICE: &str = "Not financial advice.";
 /// when one cohort publishes a few buckets late.
 pub const NEWEST_ROWS: u16 = 6;
 
+/// `POST /v1/mcp`: the data routes as Model Context Protocol tools. It has no module here: the
+/// `mcp` function answers each tool call with the route's own handler.
+pub const MCP_ROUTE: &str = "/v1/mcp";
+
 /// Every route, in the order `/v1/meta` lists them; kept in step with template.yaml, the router
 /// config and openapi.yaml by the consistency test.
-pub const ROUTES: [&str; 8] = [
+pub const ROUTES: [&str; 10] = [
     positioning::ROUTE,
     divergence::ROUTE,
     history::ROUTE,
@@ -35,6 +40,8 @@ pub const ROUTES: [&str; 8] = [
     screener::ROUTE,
     exchanges::ROUTE,
     track_record::ROUTE,
+    chart::ROUTE,
+    MCP_ROUTE,
 ];
 
 /// The `note` of every answer that carries a divergence.

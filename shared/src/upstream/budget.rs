@@ -39,25 +39,25 @@ impl Share {
 
 /// The plan. Each fresh fetch costs 3 requests (the cohorts), 4 where the function also reads
 /// the open interest (signal, screener, exchanges) or the prices (track-record). A cold 20-coin
-/// screen costs 80, so the screener gets the largest part on one instance (its memo then serves
-/// every repeat); positioning, divergence and history 60 per instance (20 fresh coin × period
-/// fetches each per 5 minutes), the signal 80 per instance (20 fetches); exchanges and
-/// track-record one instance each, 15 and 20 fetches.
-pub const CAPACITY_MODEL: [Share; 7] = [
+/// screen costs 60 to 80, so the screener gets the largest part on one instance (its memo then
+/// serves every repeat); positioning, divergence and history 50 per instance (16 fresh coin ×
+/// period fetches each per 5 minutes), the signal 80 per instance (20 fetches); exchanges,
+/// track-record, chart and MCP one instance each, 15 to 20 fetches.
+pub const CAPACITY_MODEL: [Share; 9] = [
     Share {
         route: "/v1/positioning",
         reserved_concurrency: 2,
-        requests: 120,
+        requests: 100,
     },
     Share {
         route: "/v1/divergence",
         reserved_concurrency: 2,
-        requests: 120,
+        requests: 100,
     },
     Share {
         route: "/v1/history",
         reserved_concurrency: 2,
-        requests: 120,
+        requests: 100,
     },
     Share {
         route: "/v1/signal",
@@ -67,7 +67,7 @@ pub const CAPACITY_MODEL: [Share; 7] = [
     Share {
         route: "/v1/screener",
         reserved_concurrency: 1,
-        requests: 240,
+        requests: 200,
     },
     Share {
         route: "/v1/exchanges",
@@ -77,7 +77,17 @@ pub const CAPACITY_MODEL: [Share; 7] = [
     Share {
         route: "/v1/track-record",
         reserved_concurrency: 1,
-        requests: 80,
+        requests: 60,
+    },
+    Share {
+        route: "/v1/chart",
+        reserved_concurrency: 1,
+        requests: 60,
+    },
+    Share {
+        route: "/v1/mcp",
+        reserved_concurrency: 1,
+        requests: 60,
     },
 ];
 
@@ -202,11 +212,13 @@ mod tests {
             "{total}"
         );
         assert_eq!(total, 900);
-        assert_eq!(binance_per_instance("/v1/positioning"), 60);
+        assert_eq!(binance_per_instance("/v1/positioning"), 50);
         assert_eq!(binance_per_instance("/v1/signal"), 80);
-        assert_eq!(binance_per_instance("/v1/screener"), 240);
+        assert_eq!(binance_per_instance("/v1/screener"), 200);
         assert_eq!(binance_per_instance("/v1/exchanges"), 60);
-        assert_eq!(binance_per_instance("/v1/track-record"), 80);
+        assert_eq!(binance_per_instance("/v1/track-record"), 60);
+        assert_eq!(binance_per_instance("/v1/chart"), 60);
+        assert_eq!(binance_per_instance("/v1/mcp"), 60);
         assert_eq!(binance_per_instance("/v1/meta"), 0);
         for route in crate::endpoints::ROUTES {
             let has_share = CAPACITY_MODEL.iter().any(|s| s.route == route);
@@ -219,9 +231,10 @@ mod tests {
     fn the_template_reserves_the_concurrency_the_plan_assumes() {
         let template = include_str!("../../../template.yaml");
         for share in CAPACITY_MODEL {
-            let description = format!("Description: GET {}\n", share.route);
-            let at = template
-                .find(&description)
+            // `GET /v1/…`, or `POST /v1/mcp`.
+            let at = ["GET", "POST"]
+                .iter()
+                .find_map(|m| template.find(&format!("Description: {m} {}\n", share.route)))
                 .unwrap_or_else(|| panic!("no function for {}", share.route));
             // The function's properties run until the next resource (a key indented two spaces).
             let wanted = format!(

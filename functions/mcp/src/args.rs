@@ -1,0 +1,449 @@
+//! Each tool's arguments: the route's own query parameters, same names, described for an agent.
+//!
+//! These structs are schemas only ([`input_schema`]): a call's arguments go to the route's handler
+//! as its query string, unparsed, so the handler's own validation and messages apply (an argument
+//! of the wrong type or an unknown name is refused by the handler, naming it, not by serde here).
+//! Where shared names the allowed values (periods, venues) the schema's `enum`/`pattern` is built
+//! from those constants; the screener's lists are private to shared, so they are spelled here and
+//! the tests hold them to the route's own refusal messages.
+
+use std::sync::Arc;
+
+use rmcp::model::JsonObject;
+use schemars::generate::SchemaSettings;
+use schemars::JsonSchema;
+use serde_json::Value;
+use shared::domain::symbol::{MAX_COINS, MAX_COIN_LEN};
+use shared::domain::{Period, Venue};
+use shared::endpoints::{exchanges, history, signal, track_record};
+use shared::maths::track_record::{MAX_HORIZON, MIN_HORIZON};
+
+/// The input schema of `T`: JSON Schema 2020-12 (as MCP asks), every property optional and not
+/// nullable (a `null` argument is taken as absent all the same), each description on one line,
+/// no root title or description.
+pub fn input_schema<T: JsonSchema>() -> Arc<JsonObject> {
+    let schema = SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<T>();
+    let Value::Object(mut root) = schema.to_value() else {
+        return Arc::default();
+    };
+    root.remove("title");
+    root.remove("description");
+    if let Some(Value::Object(properties)) = root.get_mut("properties") {
+        for property in properties.values_mut() {
+            not_nullable(property);
+            if let Some(Value::String(text)) = property.get_mut("description") {
+                *text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            }
+        }
+    }
+    Arc::new(root)
+}
+
+/// `"type": ["string", "null"]` → `"type": "string"`.
+fn not_nullable(property: &mut Value) {
+    let Some(types) = property.get_mut("type") else {
+        return;
+    };
+    if let Value::Array(list) = types {
+        list.retain(|t| t != "null");
+        if let [only] = list.as_slice() {
+            *types = only.clone();
+        }
+    }
+}
+
+/// The nine periods, in order.
+fn periods() -> Vec<&'static str> {
+    Period::ALL.iter().map(|p| p.as_str()).collect()
+}
+
+/// `^(a|b)(,(a|b))*$`: a comma-separated list out of `names`.
+fn comma_list(names: &[&str]) -> String {
+    let one = format!("({})", names.join("|"));
+    format!("^{one}(,{one})*$")
+}
+
+fn venue_ids() -> Vec<&'static str> {
+    Venue::ALL.iter().map(|v| v.id()).collect()
+}
+
+/// `format`'s values (`shared::endpoints::Format`).
+pub const FORMATS: [&str; 2] = ["json", "csv"];
+/// The screener's `sort_by` values (`shared::maths::screener::SortBy`).
+pub const SORT_BY: [&str; 7] = [
+    "long_pct_gap",
+    "abs_gap",
+    "smart_money_long_pct",
+    "retail_long_pct",
+    "confidence",
+    "gap_change",
+    "money_flow",
+];
+pub const SORT_ORDERS: [&str; 2] = ["asc", "desc"];
+pub const SIGNALS: [&str; 3] = ["crowd_over_long", "crowd_over_short", "neutral"];
+pub const STRENGTHS: [&str; 3] = ["strong", "moderate", "weak"];
+pub const CHANGE_WINDOWS: [&str; 4] = ["1h", "6h", "24h", "7d"];
+
+/// The instrument, as every single-coin route takes it.
+#[derive(JsonSchema)]
+pub struct MarketArgs {
+    /// Base asset, case-insensitive, e.g. "BTC", "eth", "1000PEPE": the instrument is its USDⓈ-M
+    /// perpetual against USDT. Give coin or symbol (neither: BTC).
+    #[schemars(length(min = 1, max = MAX_COIN_LEN))]
+    pub coin: Option<String>,
+    /// The full USDT perpetual symbol, case-insensitive, e.g. "BTCUSDT"; must agree with coin
+    /// when both are given.
+    pub symbol: Option<String>,
+}
+
+/// `positioning`: GET /v1/positioning.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct PositioningArgs {
+    #[serde(flatten)]
+    pub market: MarketArgs,
+    /// Bucket size of the readings.
+    #[schemars(extend("enum" = periods(), "default" = Period::DEFAULT.as_str()))]
+    pub period: Option<String>,
+}
+
+/// `divergence`: GET /v1/divergence.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct DivergenceArgs {
+    #[serde(flatten)]
+    pub market: MarketArgs,
+    /// Bucket size of the readings.
+    #[schemars(extend("enum" = periods(), "default" = Period::DEFAULT.as_str()))]
+    pub period: Option<String>,
+}
+
+/// `history`: GET /v1/history.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct HistoryArgs {
+    #[serde(flatten)]
+    pub market: MarketArgs,
+    /// Bucket size of the points.
+    #[schemars(extend("enum" = periods(), "default" = Period::DEFAULT.as_str()))]
+    pub period: Option<String>,
+    /// How many of the newest buckets to look at (points are those where all three cohorts
+    /// have a reading, oldest first).
+    #[schemars(range(min = history::Limit::MIN, max = history::Limit::MAX))]
+    #[schemars(extend("default" = history::Limit::DEFAULT.get()))]
+    pub limit: Option<u16>,
+    /// "json" (structured result) or "csv" (the points as CSV text, one row per bucket: fewer
+    /// tokens for long histories).
+    #[schemars(extend("enum" = FORMATS, "default" = "json"))]
+    pub format: Option<String>,
+}
+
+/// `signal`: GET /v1/signal.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct SignalArgs {
+    #[serde(flatten)]
+    pub market: MarketArgs,
+    /// Bucket size; the context is the coin's own newest 500 buckets of it.
+    #[schemars(extend("enum" = periods(), "default" = signal::DEFAULT_PERIOD.as_str()))]
+    pub period: Option<String>,
+}
+
+/// `screener`: GET /v1/screener.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ScreenerArgs {
+    /// Coins to screen, comma-separated base assets, e.g. "BTC,ETH,SOL" (at most 50, repeats
+    /// ignored); leave out for the service's default universe.
+    pub coins: Option<String>,
+    /// Bucket size of the readings.
+    #[schemars(extend("enum" = periods(), "default" = Period::DEFAULT.as_str()))]
+    pub period: Option<String>,
+    /// Order of the rows. confidence needs include_confidence=true; gap_change and money_flow
+    /// need include_changes=true.
+    #[schemars(extend("enum" = SORT_BY, "default" = "long_pct_gap"))]
+    pub sort_by: Option<String>,
+    /// Ascending or descending.
+    #[schemars(extend("enum" = SORT_ORDERS, "default" = "desc"))]
+    pub sort_order: Option<String>,
+    /// Keep only rows with these signals: comma-separated crowd_over_long, crowd_over_short,
+    /// neutral.
+    #[schemars(extend("pattern" = comma_list(&SIGNALS)))]
+    pub signal: Option<String>,
+    /// Keep only rows whose |long_pct_gap| is at least this many percentage points (0 to 100, at
+    /// most 2 decimals).
+    #[schemars(range(min = 0, max = 100))]
+    pub min_abs_gap: Option<f64>,
+    /// Keep only rows of these signal strengths: comma-separated strong, moderate, weak (needs
+    /// include_confidence=true).
+    #[schemars(extend("pattern" = comma_list(&STRENGTHS)))]
+    pub strength: Option<String>,
+    /// Rows returned after filtering and ordering.
+    #[schemars(range(min = 1, max = MAX_COINS))]
+    pub limit: Option<u8>,
+    /// Coins listed first (after BTC, ETH, SOL), comma-separated base assets.
+    pub pinned: Option<String>,
+    /// Add each coin's signal confidence and strength (fetches more buckets per coin).
+    pub include_confidence: Option<bool>,
+    /// Add each coin's gap change and estimated money flow over change_window.
+    pub include_changes: Option<bool>,
+    /// Window of the changes (needs include_changes=true; default 24h).
+    #[schemars(extend("enum" = CHANGE_WINDOWS))]
+    pub change_window: Option<String>,
+    /// Ask the exchange again instead of this instance's memo: honoured at most once per bucket
+    /// per API key.
+    pub refresh: Option<bool>,
+    /// "json" (structured result) or "csv" (one row per coin, as CSV text).
+    #[schemars(extend("enum" = FORMATS, "default" = "json"))]
+    pub format: Option<String>,
+}
+
+/// `exchanges`: GET /v1/exchanges.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ExchangesArgs {
+    #[serde(flatten)]
+    pub market: MarketArgs,
+    /// Bucket size (Bybit, Gate and Bitget do not publish every period: such a venue is listed
+    /// with status unsupported_period).
+    #[schemars(extend("enum" = periods(), "default" = exchanges::DEFAULT_PERIOD.as_str()))]
+    pub period: Option<String>,
+    /// Venues to compare, comma-separated, each once: binance, okx, bybit, gate, bitget (default
+    /// all five).
+    #[schemars(extend("pattern" = comma_list(&venue_ids())))]
+    pub venues: Option<String>,
+    /// Points of the aggregate series, oldest first.
+    #[schemars(range(min = 1, max = exchanges::MAX_LIMIT))]
+    #[schemars(extend("default" = exchanges::DEFAULT_LIMIT))]
+    pub limit: Option<u16>,
+    /// "json" (structured result) or "csv" (the aggregate series as CSV text).
+    #[schemars(extend("enum" = FORMATS, "default" = "json"))]
+    pub format: Option<String>,
+}
+
+/// `track_record`: GET /v1/track-record.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct TrackRecordArgs {
+    #[serde(flatten)]
+    pub market: MarketArgs,
+    /// Bucket size of the signal and of the prices.
+    #[schemars(extend("enum" = periods(), "default" = track_record::DEFAULT_PERIOD.as_str()))]
+    pub period: Option<String>,
+    /// Buckets between a signal and the price it is judged by.
+    #[schemars(range(min = MIN_HORIZON, max = MAX_HORIZON))]
+    #[schemars(extend("default" = track_record::Horizon::DEFAULT.get()))]
+    pub horizon: Option<u16>,
+    /// "json" (structured result) or "csv" (one row per sample bucket, as CSV text).
+    #[schemars(extend("enum" = FORMATS, "default" = "json"))]
+    pub format: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+    use shared::endpoints::{divergence, positioning, screener, Format, Query};
+    use shared::ApiError;
+
+    use super::*;
+    use crate::tools::Tool;
+
+    /// The route's own parsing of `pairs` (what its handler does before any upstream call).
+    fn parse(tool: Tool, pairs: &[(&str, &str)]) -> Result<(), ApiError> {
+        let query = Query::new(pairs.iter().copied(), tool.params())?;
+        match tool {
+            Tool::Positioning => positioning::params(&query).map(drop),
+            Tool::Divergence => divergence::params(&query).map(drop),
+            Tool::History => history::params(&query).map(drop),
+            Tool::Signal => signal::params(&query).map(drop),
+            Tool::Screener => screener::Screen::from_query(&query).map(drop),
+            Tool::Exchanges => exchanges::params(&query).map(drop),
+            Tool::TrackRecord => track_record::params(&query).map(drop),
+        }
+    }
+
+    /// `name=value` with what the route needs beside it to judge that value alone (the
+    /// screener's flags that confidence, strength and the changes depend on, and a period every
+    /// change window fits).
+    fn judged(tool: Tool, name: &str, value: &str) -> Result<(), ApiError> {
+        let mut pairs = vec![(name, value)];
+        if tool == Tool::Screener {
+            let context = [
+                ("include_confidence", "true"),
+                ("include_changes", "true"),
+                ("period", "1h"),
+            ];
+            pairs.extend(context.into_iter().filter(|(n, _)| *n != name));
+        }
+        parse(tool, &pairs)
+    }
+
+    fn properties(tool: Tool) -> serde_json::Map<String, Value> {
+        match tool.input_schema().get("properties") {
+            Some(Value::Object(p)) => p.clone(),
+            _ => panic!("{} has no properties", tool.name()),
+        }
+    }
+
+    #[test]
+    fn every_listed_value_and_every_range_end_is_accepted_by_the_route_and_one_past_it_refused() {
+        let mut checked = 0;
+        for tool in Tool::ALL {
+            for (name, property) in properties(tool) {
+                let at = format!("{}.{name}", tool.name());
+                for value in property["enum"].as_array().into_iter().flatten() {
+                    let value = value.as_str().unwrap();
+                    assert!(judged(tool, &name, value).is_ok(), "{at}={value}");
+                    checked += 1;
+                }
+                let (Some(min), Some(max)) =
+                    (property["minimum"].as_f64(), property["maximum"].as_f64())
+                else {
+                    continue;
+                };
+                let integer = property["type"] == "integer";
+                let step = if integer { 1.0 } else { 0.01 };
+                for ok in [min, max] {
+                    assert!(judged(tool, &name, &ok.to_string()).is_ok(), "{at}={ok}");
+                }
+                for bad in [min - step, max + step] {
+                    let text = if integer {
+                        format!("{bad}")
+                    } else {
+                        format!("{bad:.2}")
+                    };
+                    let refused = judged(tool, &name, &text).unwrap_err();
+                    assert_eq!(refused.parameter(), Some(name.as_str()), "{at}={text}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 70, "{checked}");
+    }
+
+    #[test]
+    fn the_lists_spelled_here_are_exactly_those_the_routes_name_when_refusing() {
+        let refusal = |tool: Tool, name: &str| judged(tool, name, "?").unwrap_err().to_string();
+        let one_of =
+            |name: &str, list: &[&str]| format!("{name} must be one of {}", list.join(", "));
+        let set_of = |name: &str, list: &[&str]| {
+            format!(
+                "{name} must be one or more of {}, comma-separated",
+                list.join(", ")
+            )
+        };
+        assert_eq!(refusal(Tool::History, "format"), one_of("format", &FORMATS));
+        assert_eq!(
+            refusal(Tool::Screener, "sort_by"),
+            one_of("sort_by", &SORT_BY)
+        );
+        assert_eq!(
+            refusal(Tool::Screener, "sort_order"),
+            one_of("sort_order", &SORT_ORDERS)
+        );
+        assert_eq!(
+            refusal(Tool::Screener, "change_window"),
+            one_of("change_window", &CHANGE_WINDOWS)
+        );
+        assert_eq!(
+            refusal(Tool::Screener, "signal"),
+            set_of("signal", &SIGNALS)
+        );
+        assert_eq!(
+            refusal(Tool::Screener, "strength"),
+            set_of("strength", &STRENGTHS)
+        );
+        assert_eq!(
+            refusal(Tool::Exchanges, "venues"),
+            set_of("venues", &venue_ids())
+        );
+    }
+
+    #[test]
+    fn a_comma_list_pattern_admits_each_name_and_lists_of_them_and_the_route_takes_them() {
+        let cases = [
+            (Tool::Exchanges, "venues", venue_ids()),
+            (Tool::Screener, "signal", SIGNALS.to_vec()),
+            (Tool::Screener, "strength", STRENGTHS.to_vec()),
+        ];
+        for (tool, name, names) in cases {
+            let pattern = properties(tool)[name]["pattern"].clone();
+            assert_eq!(pattern, json!(comma_list(&names)));
+            for value in names.iter().map(|n| n.to_string()).chain([names.join(",")]) {
+                assert!(judged(tool, name, &value).is_ok(), "{name}={value}");
+            }
+        }
+        assert_eq!(comma_list(&["a", "b"]), "^(a|b)(,(a|b))*$");
+    }
+
+    #[test]
+    fn every_default_in_a_schema_is_the_one_the_route_applies() {
+        let empty = |tool: Tool| Query::new([], tool.params()).unwrap();
+        let default = |tool: Tool, name: &str| properties(tool)[name]["default"].clone();
+        let period = |tool: Tool, p: shared::domain::Period| {
+            assert_eq!(
+                default(tool, "period"),
+                json!(p.as_str()),
+                "{}",
+                tool.name()
+            );
+        };
+        period(
+            Tool::Positioning,
+            positioning::params(&empty(Tool::Positioning))
+                .unwrap()
+                .period,
+        );
+        period(
+            Tool::Divergence,
+            divergence::params(&empty(Tool::Divergence)).unwrap().period,
+        );
+        period(
+            Tool::Signal,
+            signal::params(&empty(Tool::Signal)).unwrap().period,
+        );
+        let h = history::params(&empty(Tool::History)).unwrap();
+        period(Tool::History, h.market.period);
+        assert_eq!(default(Tool::History, "limit"), json!(h.limit.get()));
+        assert_eq!(
+            (default(Tool::History, "format"), h.format),
+            (json!("json"), Format::Json)
+        );
+        let s = screener::Screen::from_query(&empty(Tool::Screener)).unwrap();
+        period(Tool::Screener, s.period);
+        assert_eq!(default(Tool::Screener, "sort_by"), json!(s.ranking.sort_by));
+        assert_eq!(
+            default(Tool::Screener, "sort_order"),
+            json!(s.ranking.sort_order)
+        );
+        let e = exchanges::params(&empty(Tool::Exchanges)).unwrap();
+        period(Tool::Exchanges, e.market.period);
+        assert_eq!(default(Tool::Exchanges, "limit"), json!(e.limit));
+        let t = track_record::params(&empty(Tool::TrackRecord)).unwrap();
+        period(Tool::TrackRecord, t.market.period);
+        assert_eq!(
+            default(Tool::TrackRecord, "horizon"),
+            json!(t.horizon.get())
+        );
+    }
+
+    #[test]
+    fn a_schema_is_a_plain_object_of_optional_typed_properties() {
+        let schema = Tool::History.input_schema();
+        assert_eq!(
+            schema["$schema"],
+            "https://json-schema.org/draft/2020-12/schema"
+        );
+        assert!(schema.get("title").is_none() && schema.get("description").is_none());
+        let limit = &schema["properties"]["limit"];
+        assert_eq!(
+            (&limit["type"], &limit["minimum"], &limit["maximum"]),
+            (&json!("integer"), &json!(1), &json!(500))
+        );
+        let flag = &properties(Tool::Screener)["refresh"];
+        assert_eq!(flag["type"], "boolean");
+        assert_eq!(properties(Tool::Screener)["min_abs_gap"]["type"], "number");
+    }
+}
