@@ -66,12 +66,7 @@ mod tests {
         let (standin, deps) = setup(demo()).await;
         let rest = include_str!("../../../events/history.json");
         let (_, json) = call(&deps, rest).await;
-        let with_format = |format: &str| {
-            let mut event: Value = serde_json::from_str(rest).unwrap();
-            event["queryStringParameters"]["format"] = format.into();
-            event["multiValueQueryStringParameters"]["format"] = serde_json::json!([format]);
-            event.to_string()
-        };
+        let with_format = |format: &str| shared::testing::with_query(rest, &[("format", format)]);
         let csv_event = with_format("csv");
         let r = function_handler(&deps, lambda_http::request::from_str(&csv_event).unwrap())
             .await
@@ -86,25 +81,14 @@ mod tests {
             .to_str()
             .unwrap()
             .starts_with("public, max-age="));
-        let text = std::str::from_utf8(r.body()).unwrap();
-        let mut lines = text.lines();
-        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let (header, rows) = shared::testing::csv_table(&r);
         let points = json["data"]["points"].as_array().unwrap();
         let keys: Vec<&String> = points[0].as_object().unwrap().keys().collect();
-        let mut sorted = header.clone();
+        let mut sorted: Vec<&String> = header.iter().collect();
         sorted.sort_unstable();
         assert_eq!(sorted, keys, "the JSON field names");
-        let rows: Vec<&str> = lines.collect();
-        assert_eq!(rows.len(), points.len());
-        for (row, point) in rows.iter().zip(points) {
-            for (name, cell) in header.iter().zip(row.split(',')) {
-                let want = &point[*name];
-                match want.as_f64() {
-                    Some(x) => assert_eq!(cell.parse::<f64>().unwrap(), x, "{name}"),
-                    None => assert!(want.is_null() && cell.is_empty(), "{name}"),
-                }
-            }
-        }
+        assert_eq!(rows.len(), 24);
+        shared::testing::assert_cells_are_the_json(&header, &rows, points);
         // The CSV answer came from the memo: no second fetch.
         assert_eq!(standin.requests().len(), 3);
         // A bad format is a JSON 400 before any upstream request.
