@@ -261,6 +261,11 @@ class LocalApi:
         self.conn: http.client.HTTPConnection | None = None
 
     def get(self, path: str, timeout: float = 30) -> tuple[int, bytes, float]:
+        """One GET on the kept-alive connection; (status, body, seconds)."""
+        return self.request("GET", path, timeout=timeout)
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+                timeout: float = 30) -> tuple[int, bytes, float]:
         """One request on the kept-alive connection; (status, body, seconds)."""
         for attempt in (0, 1):
             if self.conn is None:
@@ -268,7 +273,7 @@ class LocalApi:
             self.conn.timeout = timeout
             try:
                 t0 = time.perf_counter()
-                self.conn.request("GET", path)
+                self.conn.request(method, path, body=body, headers=headers or {})
                 r = self.conn.getresponse()
                 body = r.read()
                 dt = time.perf_counter() - t0
@@ -284,16 +289,18 @@ class LocalApi:
                     raise
         raise AssertionError("unreachable")
 
-    def warm(self, path: str, deadline_s: float) -> tuple[int, bytes]:
-        """Waits until `path` answers (the first call compiles/starts the function)."""
+    def warm(self, path: str, deadline_s: float, method: str = "GET", body: bytes | None = None,
+             headers: dict | None = None) -> tuple[int, bytes]:
+        """Waits until `path` answers (the first call compiles/starts the function): JSON, or the
+        chart's SVG."""
         deadline = time.time() + deadline_s
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError("cargo lambda watch exited; see target/bench/cargo-lambda-watch.log")
             try:
-                status, body, _ = self.get(path, timeout=600)
-                if status in (200, 400, 404) and body.startswith(b"{"):
-                    return status, body
+                status, answer, _ = self.request(method, path, body=body, headers=headers, timeout=600)
+                if status in (200, 400, 404) and answer[:1] in (b"{", b"<"):
+                    return status, answer
             except (OSError, http.client.HTTPException):
                 pass
             if time.time() > deadline:

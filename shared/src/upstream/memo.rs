@@ -95,6 +95,23 @@ impl Memo {
         }
     }
 
+    /// How many rows the series kept for `(venue, symbol, period)` has, if one is still valid at
+    /// `now_ms` (whatever its extras): a fetch that must replace it can ask as many, so that the
+    /// new entry still covers the callers the kept one served.
+    pub fn kept_rows(
+        &self,
+        venue: Venue,
+        symbol: &Symbol,
+        period: Period,
+        now_ms: i64,
+    ) -> Option<u16> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(&(venue, symbol.clone(), period))
+            .filter(|e| now_ms < e.expires_ms && e.answer.is_ok())
+            .map(|e| e.rows)
+    }
+
     /// Remembers an answer of `rows` rows with `extras` fetched at `now_ms` (only a series or
     /// "unknown symbol"), unless a valid one that covers it (more rows, the same extras or
     /// more) is already kept. When full, expired entries go first, then the one closest to

@@ -70,8 +70,17 @@ impl Warm {
             }
         }
         let asked_at = now_ms();
+        // A valid series with more rows but other extras (the screener's confidence rows without
+        // the open interest, say) is replaced by this fetch: ask for its rows too when that costs
+        // no more requests, so the new entry serves both kinds of caller instead of the two
+        // replacing each other's entry on every call. The caller still gets exactly `rows`.
+        let wide = self
+            .memo
+            .kept_rows(venue, symbol, period, asked_at)
+            .filter(|kept| *kept > rows && source.max_requests(*kept) == source.max_requests(rows))
+            .unwrap_or(rows);
         let budget = self.budget(venue);
-        let reservation = match budget.reserve(source.max_requests(rows), asked_at) {
+        let reservation = match budget.reserve(source.max_requests(wide), asked_at) {
             Ok(r) => r,
             Err(retry_after_secs) => {
                 // A fresh fetch the budget cannot afford: what the memo holds is still right.
@@ -98,11 +107,15 @@ impl Warm {
                 };
             }
         };
-        let fetched = source.fetch(symbol, period, rows).await;
+        let fetched = source.fetch(symbol, period, wide).await;
         budget.settle(reservation, fetched.report.requests);
         let result = fetched.result.map(Arc::new);
         self.memo
-            .put(venue, symbol, period, rows, extras, &result, asked_at);
+            .put(venue, symbol, period, wide, extras, &result, asked_at);
+        let result = match result {
+            Ok(series) if wide > rows => Ok(Arc::new(series.newest(usize::from(rows)))),
+            other => other,
+        };
         Fetched {
             result,
             report: fetched.report,
@@ -196,6 +209,90 @@ mod tests {
             .await;
         assert_eq!(sol.result.unwrap_err().code(), "upstream_budget_exhausted");
         assert_eq!(venue.0.load(Ordering::SeqCst), 2);
+    }
+
+    /// A venue answering `rows` buckets per cohort up to the newest, with or without the open
+    /// interest, recording the rows each fetch asked for.
+    struct Recording<'a> {
+        asked: &'a std::sync::Mutex<Vec<u16>>,
+        open_interest: bool,
+    }
+
+    impl PositioningSource for Recording<'_> {
+        fn venue(&self) -> Venue {
+            Venue::Binance
+        }
+        fn source(&self) -> &'static str {
+            "recording"
+        }
+        fn instrument(&self, symbol: &Symbol) -> String {
+            symbol.to_string()
+        }
+        fn extras(&self) -> super::super::Extras {
+            super::super::Extras {
+                open_interest: self.open_interest,
+                prices: false,
+            }
+        }
+        fn max_requests(&self, _rows: u16) -> u32 {
+            3
+        }
+        async fn fetch(&self, _: &Symbol, period: Period, rows: u16) -> Fetched {
+            self.asked.lock().unwrap().push(rows);
+            let newest = newest_visible_bucket(period, now_ms());
+            let run: Vec<Reading> = (0..i64::from(rows))
+                .rev()
+                .map(|k| Reading {
+                    timestamp: newest - k * period.millis(),
+                    long_share: Decimal::parse("0.6").unwrap(),
+                    short_share: Decimal::parse("0.4").unwrap(),
+                    long_short_ratio: None,
+                })
+                .collect();
+            Fetched {
+                result: Ok(CohortSeries {
+                    retail_crowd: run.clone(),
+                    top_traders_by_accounts: run.clone(),
+                    top_traders_by_position: run,
+                    open_interest: Vec::new(),
+                    prices: Vec::new(),
+                }),
+                report: UpstreamReport {
+                    elapsed_ms: 1,
+                    requests: 3,
+                    outcome: "ok",
+                },
+                from_memo: false,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn callers_needing_other_extras_and_fewer_rows_stop_replacing_each_other_s_entry() {
+        let asked = std::sync::Mutex::new(Vec::new());
+        let plain = Recording {
+            asked: &asked,
+            open_interest: false,
+        };
+        let with_oi = Recording {
+            asked: &asked,
+            open_interest: true,
+        };
+        let warm = Warm::new(|_| 1_000);
+        let btc = Symbol::from_coin("BTC").unwrap();
+        // 54 rows without the open interest, then 31 with it: the second fetch asks 54 (the same
+        // 3 requests) but answers 31.
+        let first = warm.fetch(&plain, &btc, Period::H1, 54, false).await;
+        assert_eq!(first.result.unwrap().retail_crowd.len(), 54);
+        let second = warm.fetch(&with_oi, &btc, Period::H1, 31, false).await;
+        assert!(!second.from_memo);
+        assert_eq!(second.result.unwrap().retail_crowd.len(), 31);
+        // Both kinds of caller are now served by the one entry.
+        let third = warm.fetch(&plain, &btc, Period::H1, 54, false).await;
+        let fourth = warm.fetch(&with_oi, &btc, Period::H1, 31, false).await;
+        assert!(third.from_memo && fourth.from_memo);
+        assert_eq!(third.result.unwrap().retail_crowd.len(), 54);
+        assert_eq!(*asked.lock().unwrap(), [54, 54]);
     }
 
     #[tokio::test]
