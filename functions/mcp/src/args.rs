@@ -4,8 +4,8 @@
 //! as its query string, unparsed, so the handler's own validation and messages apply (an argument
 //! of the wrong type or an unknown name is refused by the handler, naming it, not by serde here).
 //! Where shared names the allowed values (periods, venues) the schema's `enum`/`pattern` is built
-//! from those constants; the screener's lists are private to shared, so they are spelled here and
-//! the tests hold them to the route's own refusal messages.
+//! from those constants, as are the screener's and `format`'s lists (the tables their parsers use);
+//! the tests hold them to the route's own refusal messages too.
 
 use std::sync::Arc;
 
@@ -13,9 +13,11 @@ use rmcp::model::JsonObject;
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::Value;
+use shared::domain::names::names;
 use shared::domain::symbol::{MAX_COINS, MAX_COIN_LEN};
 use shared::domain::{Period, Venue};
-use shared::endpoints::{exchanges, history, signal, track_record};
+use shared::endpoints::{exchanges, history, screener, signal, track_record, Format};
+use shared::maths::screener::{ChangeWindow, SortBy, SortOrder};
 use shared::maths::track_record::{MAX_HORIZON, MIN_HORIZON};
 
 /// The input schema of `T`: JSON Schema 2020-12 (as MCP asks), every property optional and not
@@ -69,22 +71,25 @@ fn venue_ids() -> Vec<&'static str> {
     Venue::ALL.iter().map(|v| v.id()).collect()
 }
 
-/// `format`'s values (`shared::endpoints::Format`).
-pub const FORMATS: [&str; 2] = ["json", "csv"];
-/// The screener's `sort_by` values (`shared::maths::screener::SortBy`).
-pub const SORT_BY: [&str; 7] = [
-    "long_pct_gap",
-    "abs_gap",
-    "smart_money_long_pct",
-    "retail_long_pct",
-    "confidence",
-    "gap_change",
-    "money_flow",
-];
-pub const SORT_ORDERS: [&str; 2] = ["asc", "desc"];
-pub const SIGNALS: [&str; 3] = ["crowd_over_long", "crowd_over_short", "neutral"];
-pub const STRENGTHS: [&str; 3] = ["strong", "moderate", "weak"];
-pub const CHANGE_WINDOWS: [&str; 4] = ["1h", "6h", "24h", "7d"];
+/// Each closed set's values, from the table its route parses with.
+pub fn formats() -> Vec<&'static str> {
+    names(&Format::NAMES)
+}
+pub fn sort_by() -> Vec<&'static str> {
+    names(&SortBy::NAMES)
+}
+pub fn sort_orders() -> Vec<&'static str> {
+    names(&SortOrder::NAMES)
+}
+pub fn signals() -> Vec<&'static str> {
+    names(&screener::params::SIGNALS)
+}
+pub fn strengths() -> Vec<&'static str> {
+    names(&screener::params::STRENGTHS)
+}
+pub fn change_windows() -> Vec<&'static str> {
+    names(&ChangeWindow::NAMES)
+}
 
 /// The instrument, as every single-coin route takes it.
 #[derive(JsonSchema)]
@@ -136,7 +141,7 @@ pub struct HistoryArgs {
     pub limit: Option<u16>,
     /// "json" (structured result) or "csv" (the points as CSV text, one row per bucket: fewer
     /// tokens for long histories).
-    #[schemars(extend("enum" = FORMATS, "default" = "json"))]
+    #[schemars(extend("enum" = formats(), "default" = "json"))]
     pub format: Option<String>,
 }
 
@@ -163,14 +168,14 @@ pub struct ScreenerArgs {
     pub period: Option<String>,
     /// Order of the rows. confidence needs include_confidence=true; gap_change and money_flow
     /// need include_changes=true.
-    #[schemars(extend("enum" = SORT_BY, "default" = "long_pct_gap"))]
+    #[schemars(extend("enum" = sort_by(), "default" = "long_pct_gap"))]
     pub sort_by: Option<String>,
     /// Ascending or descending.
-    #[schemars(extend("enum" = SORT_ORDERS, "default" = "desc"))]
+    #[schemars(extend("enum" = sort_orders(), "default" = "desc"))]
     pub sort_order: Option<String>,
     /// Keep only rows with these signals: comma-separated crowd_over_long, crowd_over_short,
     /// neutral.
-    #[schemars(extend("pattern" = comma_list(&SIGNALS)))]
+    #[schemars(extend("pattern" = comma_list(&signals())))]
     pub signal: Option<String>,
     /// Keep only rows whose |long_pct_gap| is at least this many percentage points (0 to 100, at
     /// most 2 decimals).
@@ -178,7 +183,7 @@ pub struct ScreenerArgs {
     pub min_abs_gap: Option<f64>,
     /// Keep only rows of these signal strengths: comma-separated strong, moderate, weak (needs
     /// include_confidence=true).
-    #[schemars(extend("pattern" = comma_list(&STRENGTHS)))]
+    #[schemars(extend("pattern" = comma_list(&strengths())))]
     pub strength: Option<String>,
     /// Rows returned after filtering and ordering.
     #[schemars(range(min = 1, max = MAX_COINS))]
@@ -190,13 +195,13 @@ pub struct ScreenerArgs {
     /// Add each coin's gap change and estimated money flow over change_window.
     pub include_changes: Option<bool>,
     /// Window of the changes (needs include_changes=true; default 24h).
-    #[schemars(extend("enum" = CHANGE_WINDOWS))]
+    #[schemars(extend("enum" = change_windows()))]
     pub change_window: Option<String>,
     /// Ask the exchange again instead of this instance's memo: honoured at most once per bucket
     /// per API key.
     pub refresh: Option<bool>,
     /// "json" (structured result) or "csv" (one row per coin, as CSV text).
-    #[schemars(extend("enum" = FORMATS, "default" = "json"))]
+    #[schemars(extend("enum" = formats(), "default" = "json"))]
     pub format: Option<String>,
 }
 
@@ -219,7 +224,7 @@ pub struct ExchangesArgs {
     #[schemars(extend("default" = exchanges::DEFAULT_LIMIT))]
     pub limit: Option<u16>,
     /// "json" (structured result) or "csv" (the aggregate series as CSV text).
-    #[schemars(extend("enum" = FORMATS, "default" = "json"))]
+    #[schemars(extend("enum" = formats(), "default" = "json"))]
     pub format: Option<String>,
 }
 
@@ -237,7 +242,7 @@ pub struct TrackRecordArgs {
     #[schemars(extend("default" = track_record::Horizon::DEFAULT.get()))]
     pub horizon: Option<u16>,
     /// "json" (structured result) or "csv" (one row per sample bucket, as CSV text).
-    #[schemars(extend("enum" = FORMATS, "default" = "json"))]
+    #[schemars(extend("enum" = formats(), "default" = "json"))]
     pub format: Option<String>,
 }
 
@@ -334,26 +339,29 @@ mod tests {
                 list.join(", ")
             )
         };
-        assert_eq!(refusal(Tool::History, "format"), one_of("format", &FORMATS));
+        assert_eq!(
+            refusal(Tool::History, "format"),
+            one_of("format", &formats())
+        );
         assert_eq!(
             refusal(Tool::Screener, "sort_by"),
-            one_of("sort_by", &SORT_BY)
+            one_of("sort_by", &sort_by())
         );
         assert_eq!(
             refusal(Tool::Screener, "sort_order"),
-            one_of("sort_order", &SORT_ORDERS)
+            one_of("sort_order", &sort_orders())
         );
         assert_eq!(
             refusal(Tool::Screener, "change_window"),
-            one_of("change_window", &CHANGE_WINDOWS)
+            one_of("change_window", &change_windows())
         );
         assert_eq!(
             refusal(Tool::Screener, "signal"),
-            set_of("signal", &SIGNALS)
+            set_of("signal", &signals())
         );
         assert_eq!(
             refusal(Tool::Screener, "strength"),
-            set_of("strength", &STRENGTHS)
+            set_of("strength", &strengths())
         );
         assert_eq!(
             refusal(Tool::Exchanges, "venues"),
@@ -365,8 +373,8 @@ mod tests {
     fn a_comma_list_pattern_admits_each_name_and_lists_of_them_and_the_route_takes_them() {
         let cases = [
             (Tool::Exchanges, "venues", venue_ids()),
-            (Tool::Screener, "signal", SIGNALS.to_vec()),
-            (Tool::Screener, "strength", STRENGTHS.to_vec()),
+            (Tool::Screener, "signal", signals()),
+            (Tool::Screener, "strength", strengths()),
         ];
         for (tool, name, names) in cases {
             let pattern = properties(tool)[name]["pattern"].clone();

@@ -4,6 +4,11 @@
 
 use super::error::ApiError;
 
+/// The names of a closed set, in order (the values a parameter accepts, e.g. for a schema).
+pub fn names<T>(allowed: &[(&'static str, T)]) -> Vec<&'static str> {
+    allowed.iter().map(|(name, _)| *name).collect()
+}
+
 /// One of a closed set of names, for the enum-like parameters.
 pub fn one_of<T: Copy>(
     parameter: &'static str,

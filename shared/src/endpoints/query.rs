@@ -102,14 +102,13 @@ pub enum Format {
 }
 
 impl Format {
+    /// `format`'s values.
+    pub const NAMES: [(&'static str, Format); 2] = [("json", Format::Json), ("csv", Format::Csv)];
+
     /// `format`: `json` or `csv`; JSON when not given.
     pub fn from_query(query: &Query<'_>) -> Result<Self, ApiError> {
         query.get("format").map_or(Ok(Format::Json), |text| {
-            crate::domain::names::one_of(
-                "format",
-                text,
-                &[("json", Format::Json), ("csv", Format::Csv)],
-            )
+            crate::domain::names::one_of("format", text, &Format::NAMES)
         })
     }
 }

@@ -29,7 +29,8 @@ pub enum SortBy {
 }
 
 impl SortBy {
-    const NAMES: [(&'static str, SortBy); 7] = [
+    /// `sort_by`'s values.
+    pub const NAMES: [(&'static str, SortBy); 7] = [
         ("long_pct_gap", SortBy::LongPctGap),
         ("abs_gap", SortBy::AbsGap),
         ("smart_money_long_pct", SortBy::SmartMoneyLongPct),
@@ -51,12 +52,11 @@ pub enum SortOrder {
 }
 
 impl SortOrder {
+    /// `sort_order`'s values.
+    pub const NAMES: [(&'static str, SortOrder); 2] =
+        [("asc", SortOrder::Asc), ("desc", SortOrder::Desc)];
     pub fn parse(text: &str) -> Result<Self, ApiError> {
-        one_of(
-            "sort_order",
-            text,
-            &[("asc", SortOrder::Asc), ("desc", SortOrder::Desc)],
-        )
+        one_of("sort_order", text, &SortOrder::NAMES)
     }
 }
 
@@ -71,7 +71,8 @@ pub enum ChangeWindow {
 
 impl ChangeWindow {
     pub const DEFAULT: ChangeWindow = ChangeWindow::H24;
-    const NAMES: [(&'static str, ChangeWindow); 4] = [
+    /// `change_window`'s values.
+    pub const NAMES: [(&'static str, ChangeWindow); 4] = [
         ("1h", ChangeWindow::H1),
         ("6h", ChangeWindow::H6),
         ("24h", ChangeWindow::H24),

@@ -71,12 +71,14 @@ impl RowLimit {
     }
 }
 
-const SIGNALS: [(&str, Signal); 3] = [
+/// `signal`'s values.
+pub const SIGNALS: [(&str, Signal); 3] = [
     ("crowd_over_long", Signal::CrowdOverLong),
     ("crowd_over_short", Signal::CrowdOverShort),
     ("neutral", Signal::Neutral),
 ];
-const STRENGTHS: [(&str, Strength); 3] = [
+/// `strength`'s values.
+pub const STRENGTHS: [(&str, Strength); 3] = [
     ("strong", Strength::Strong),
     ("moderate", Strength::Moderate),
     ("weak", Strength::Weak),
