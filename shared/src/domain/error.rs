@@ -36,6 +36,9 @@ pub enum ApiError {
     /// A method other than GET.
     #[error("method {method} is not allowed; every route answers GET only")]
     MethodNotAllowed { method: String },
+    /// Our own bug: an answer that could not be written (never expected; logged with its cause).
+    #[error("internal error: the answer could not be written; quote meta.request_id to support")]
+    Internal,
 }
 
 impl ApiError {
@@ -68,6 +71,7 @@ impl ApiError {
             ApiError::UpstreamTimeout => 504,
             ApiError::UpstreamError { .. } => 502,
             ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::Internal => 500,
         }
     }
 
@@ -82,6 +86,7 @@ impl ApiError {
             ApiError::UpstreamError { .. } => "upstream_error",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::Internal => "internal_error",
         }
     }
 
@@ -164,6 +169,7 @@ mod tests {
                 405,
                 "method_not_allowed",
             ),
+            (ApiError::Internal, 500, "internal_error"),
         ];
         for (err, status, code) in cases {
             assert_eq!(err.status(), status, "{err:?}");

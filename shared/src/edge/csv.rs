@@ -29,7 +29,7 @@ impl CsvFile {
     ) -> Result<CsvFile, ApiError> {
         let failed = |why: String| {
             tracing::error!(error = %why, "CSV did not serialise");
-            ApiError::upstream("internal error")
+            ApiError::Internal
         };
         let mut writer = csv::WriterBuilder::new()
             .has_headers(false)
@@ -115,7 +115,7 @@ mod tests {
             "timestamp,gap,ratio,label\n1,-21.38,1.9078,a\n2,8.0,,\"b, \"\"c\"\"\"\n"
         );
         let missing = CsvFile::new("x.csv".into(), &["timestamp", "volume"], &rows).unwrap_err();
-        assert_eq!(missing.status(), 502);
+        assert_eq!(missing.code(), "internal_error");
         let empty = CsvFile::new::<Point>("x.csv".into(), &["timestamp", "gap"], &[]).unwrap();
         assert_eq!(empty.body, b"timestamp,gap\n");
         let r = CsvFile {

@@ -55,7 +55,7 @@ pub fn success<T: Serialize>(data: &T, message: &str, request_id: &str) -> Respo
         // Our own types always serialise; should that ever change, answer in the envelope.
         Err(e) => {
             tracing::error!(error = %e, "response did not serialise");
-            failure(&ApiError::upstream("internal error"), request_id)
+            failure(&ApiError::Internal, request_id)
         }
     }
 }
