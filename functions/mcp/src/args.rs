@@ -329,7 +329,7 @@ mod tests {
     }
 
     #[test]
-    fn the_lists_spelled_here_are_exactly_those_the_routes_name_when_refusing() {
+    fn each_argument_s_schema_list_is_the_one_its_route_names_when_refusing() {
         let refusal = |tool: Tool, name: &str| judged(tool, name, "?").unwrap_err().to_string();
         let one_of =
             |name: &str, list: &[&str]| format!("{name} must be one of {}", list.join(", "));

@@ -126,42 +126,72 @@ impl Warm {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Mutex;
 
+    use super::super::Extras;
     use super::*;
     use crate::domain::{Decimal, Reading};
 
-    /// A venue answering one bucket per cohort (the newest that can be out, or with `.1` the
-    /// one before: late), counting its fetches.
-    struct Counting(AtomicU32, bool);
+    /// A venue answering `rows` buckets per cohort up to the newest that can be out (or, `late`,
+    /// the one before), with or without the open interest, recording the rows of each fetch.
+    #[derive(Default)]
+    struct TestVenue {
+        asked: Mutex<Vec<u16>>,
+        late: bool,
+        open_interest: bool,
+        /// What a fetch reserves from the budget (it sends 3).
+        max_requests: u32,
+    }
 
-    impl PositioningSource for Counting {
+    impl TestVenue {
+        fn new(max_requests: u32) -> Self {
+            TestVenue {
+                max_requests,
+                ..TestVenue::default()
+            }
+        }
+        fn fetches(&self) -> usize {
+            self.asked.lock().unwrap().len()
+        }
+    }
+
+    impl PositioningSource for TestVenue {
         fn venue(&self) -> Venue {
             Venue::Binance
         }
         fn source(&self) -> &'static str {
-            "counting"
+            "test"
         }
         fn instrument(&self, symbol: &Symbol) -> String {
             symbol.to_string()
         }
-        fn max_requests(&self, _rows: u16) -> u32 {
-            9
+        fn extras(&self) -> Extras {
+            Extras {
+                open_interest: self.open_interest,
+                prices: false,
+            }
         }
-        async fn fetch(&self, _: &Symbol, period: Period, _: u16) -> Fetched {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            let late = if self.1 { period.millis() } else { 0 };
-            let r = Reading {
-                timestamp: newest_visible_bucket(period, now_ms()) - late,
-                long_share: Decimal::parse("0.6").unwrap(),
-                short_share: Decimal::parse("0.4").unwrap(),
-                long_short_ratio: None,
-            };
+        fn max_requests(&self, _rows: u16) -> u32 {
+            self.max_requests
+        }
+        async fn fetch(&self, _: &Symbol, period: Period, rows: u16) -> Fetched {
+            self.asked.lock().unwrap().push(rows);
+            let late = if self.late { period.millis() } else { 0 };
+            let newest = newest_visible_bucket(period, now_ms()) - late;
+            let run: Vec<Reading> = (0..i64::from(rows))
+                .rev()
+                .map(|k| Reading {
+                    timestamp: newest - k * period.millis(),
+                    long_share: Decimal::parse("0.6").unwrap(),
+                    short_share: Decimal::parse("0.4").unwrap(),
+                    long_short_ratio: None,
+                })
+                .collect();
             Fetched {
                 result: Ok(CohortSeries {
-                    retail_crowd: vec![r],
-                    top_traders_by_accounts: vec![r],
-                    top_traders_by_position: vec![r],
+                    retail_crowd: run.clone(),
+                    top_traders_by_accounts: run.clone(),
+                    top_traders_by_position: run,
                     open_interest: Vec::new(),
                     prices: Vec::new(),
                 }),
@@ -177,7 +207,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_repeat_costs_nothing_and_a_spent_budget_falls_back_to_the_memo_or_says_503() {
-        let venue = Counting(AtomicU32::new(0), false);
+        let venue = TestVenue::new(9);
         // Room for one worst-case fetch (9) and, once it settles to the 3 it sent, one more.
         let warm = Warm::new(|_| 12);
         let btc = Symbol::from_coin("BTC").unwrap();
@@ -208,75 +238,15 @@ mod tests {
             )
             .await;
         assert_eq!(sol.result.unwrap_err().code(), "upstream_budget_exhausted");
-        assert_eq!(venue.0.load(Ordering::SeqCst), 2);
-    }
-
-    /// A venue answering `rows` buckets per cohort up to the newest, with or without the open
-    /// interest, recording the rows each fetch asked for.
-    struct Recording<'a> {
-        asked: &'a std::sync::Mutex<Vec<u16>>,
-        open_interest: bool,
-    }
-
-    impl PositioningSource for Recording<'_> {
-        fn venue(&self) -> Venue {
-            Venue::Binance
-        }
-        fn source(&self) -> &'static str {
-            "recording"
-        }
-        fn instrument(&self, symbol: &Symbol) -> String {
-            symbol.to_string()
-        }
-        fn extras(&self) -> super::super::Extras {
-            super::super::Extras {
-                open_interest: self.open_interest,
-                prices: false,
-            }
-        }
-        fn max_requests(&self, _rows: u16) -> u32 {
-            3
-        }
-        async fn fetch(&self, _: &Symbol, period: Period, rows: u16) -> Fetched {
-            self.asked.lock().unwrap().push(rows);
-            let newest = newest_visible_bucket(period, now_ms());
-            let run: Vec<Reading> = (0..i64::from(rows))
-                .rev()
-                .map(|k| Reading {
-                    timestamp: newest - k * period.millis(),
-                    long_share: Decimal::parse("0.6").unwrap(),
-                    short_share: Decimal::parse("0.4").unwrap(),
-                    long_short_ratio: None,
-                })
-                .collect();
-            Fetched {
-                result: Ok(CohortSeries {
-                    retail_crowd: run.clone(),
-                    top_traders_by_accounts: run.clone(),
-                    top_traders_by_position: run,
-                    open_interest: Vec::new(),
-                    prices: Vec::new(),
-                }),
-                report: UpstreamReport {
-                    elapsed_ms: 1,
-                    requests: 3,
-                    outcome: "ok",
-                },
-                from_memo: false,
-            }
-        }
+        assert_eq!(venue.fetches(), 2);
     }
 
     #[tokio::test]
     async fn callers_needing_other_extras_and_fewer_rows_stop_replacing_each_other_s_entry() {
-        let asked = std::sync::Mutex::new(Vec::new());
-        let plain = Recording {
-            asked: &asked,
-            open_interest: false,
-        };
-        let with_oi = Recording {
-            asked: &asked,
+        let plain = TestVenue::new(3);
+        let with_oi = TestVenue {
             open_interest: true,
+            ..TestVenue::new(3)
         };
         let warm = Warm::new(|_| 1_000);
         let btc = Symbol::from_coin("BTC").unwrap();
@@ -292,23 +262,27 @@ mod tests {
         let fourth = warm.fetch(&with_oi, &btc, Period::H1, 31, false).await;
         assert!(third.from_memo && fourth.from_memo);
         assert_eq!(third.result.unwrap().retail_crowd.len(), 54);
-        assert_eq!(*asked.lock().unwrap(), [54, 54]);
+        assert_eq!(*plain.asked.lock().unwrap(), [54]);
+        assert_eq!(*with_oi.asked.lock().unwrap(), [54]);
     }
 
     #[tokio::test]
     async fn a_refresh_asks_again_only_when_the_memo_lacks_the_newest_bucket() {
         let warm = Warm::new(|_| 1_000);
         let btc = Symbol::from_coin("BTC").unwrap();
-        let current = Counting(AtomicU32::new(0), false);
+        let current = TestVenue::new(9);
         warm.fetch(&current, &btc, Period::H1, 6, false).await;
         let fresh = warm.fetch(&current, &btc, Period::H1, 6, true).await;
         assert!(
             fresh.from_memo && fresh.report.requests == 0,
             "nothing newer can be out"
         );
-        assert_eq!(current.0.load(Ordering::SeqCst), 1);
+        assert_eq!(current.fetches(), 1);
 
-        let late = Counting(AtomicU32::new(0), true);
+        let late = TestVenue {
+            late: true,
+            ..TestVenue::new(9)
+        };
         let eth = Symbol::from_coin("ETH").unwrap();
         warm.fetch(&late, &eth, Period::H1, 6, false).await;
         let again = warm.fetch(&late, &eth, Period::H1, 6, false).await;
@@ -318,6 +292,6 @@ mod tests {
             !fresh.from_memo,
             "a refresh asks again for the missing bucket"
         );
-        assert_eq!(late.0.load(Ordering::SeqCst), 2);
+        assert_eq!(late.fetches(), 2);
     }
 }
