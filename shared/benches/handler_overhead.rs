@@ -27,6 +27,8 @@ const HISTORY_LIMIT: u16 = 500;
 const SOURCE: Provenance = Provenance {
     source: "local_standin",
     from_memo: false,
+    stale: false,
+    age: None,
 };
 
 /// One cohort's body as the stand-in renders it: the newest `rows` buckets, oldest first.

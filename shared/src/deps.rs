@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use crate::config::{Config, Settings};
 use crate::domain::Venue;
-use crate::upstream::binance::{Binance, BinanceClient};
+use crate::upstream::binance::{self, Binance, BinanceClient};
 use crate::upstream::bitget::{self, Bitget};
-use crate::upstream::budget::binance_per_instance;
+use crate::upstream::budget::{share, Budget, Share};
 use crate::upstream::bybit::{self, Bybit};
 use crate::upstream::gate::{self, Gate};
 use crate::upstream::okx::{self, Okx};
@@ -37,47 +37,70 @@ pub struct Venues<'a> {
 
 impl Deps {
     /// At cold start, for the function serving `route`: environment, then SSM when
-    /// `CONFIG_SSM_PATH` is set; the request budget of the capacity model for `route` unless
-    /// configured (`BINANCE_REQUEST_BUDGET`).
+    /// `CONFIG_SSM_PATH` is set; this instance's Binance budget is the capacity model's share
+    /// for `route` (`upstream::budget`) unless `BINANCE_REQUEST_BUDGET` sets one (local rigs).
     pub async fn load(route: &str) -> Result<Self, reqwest::Error> {
         let settings = Settings::load().await;
-        let budget = settings
-            .current()
-            .await
-            .binance_request_budget
-            .unwrap_or_else(|| binance_per_instance(route));
-        Deps::with(settings, budget)
+        let configured = settings.current().await.binance_request_budget;
+        let share = match (configured, share(route)) {
+            (Some(n), _) => Share {
+                route: "BINANCE_REQUEST_BUDGET",
+                instances: 1,
+                requests: n,
+                klines_weight: n,
+            },
+            (None, Some(share)) => share,
+            // A route that reads no venue: nothing to spend.
+            (None, None) => Share {
+                route: "none",
+                instances: 1,
+                requests: 0,
+                klines_weight: 0,
+            },
+        };
+        Deps::with(settings, binance::budget(share))
     }
 
-    /// With a fixed configuration (tests, local tools); the request budget is
-    /// `binance_request_budget`, else unlimited.
+    /// With a fixed configuration (tests, local tools); the Binance budget is
+    /// `binance_request_budget` on each path, else unlimited.
     pub fn fixed(config: Config) -> Result<Self, reqwest::Error> {
-        let budget = config.binance_request_budget.unwrap_or(u32::MAX);
+        let budget = match config.binance_request_budget {
+            Some(n) => binance::budget(Share {
+                route: "BINANCE_REQUEST_BUDGET",
+                instances: 1,
+                requests: n,
+                klines_weight: n,
+            }),
+            None => Budget::unlimited(),
+        };
         Deps::with(Settings::fixed(config), budget)
     }
 
-    /// One HTTP client shared by every venue's adapter. Binance's 5-minute limit is kept by its
-    /// request budget (`binance_budget`); the other venues' limits are per second and kept by
-    /// each adapter's pacing, so their budgets are unbounded.
-    fn with(settings: Settings, binance_budget: u32) -> Result<Self, reqwest::Error> {
+    /// One HTTP client shared by every venue's adapter. Binance's limits are kept by its request
+    /// budget; the other venues' limits are per second and kept by each adapter's pace.
+    fn with(settings: Settings, binance_budget: Budget) -> Result<Self, reqwest::Error> {
         let http = policy::http_client()?;
         Ok(Deps {
             settings,
-            binance: BinanceClient::new(http.clone()),
+            binance: BinanceClient::with_budget(http.clone(), binance_budget),
             okx: okx::client(http.clone()),
             bybit: bybit::client(http.clone()),
             gate: gate::client(http.clone()),
             bitget: bitget::client(http),
-            warm: Warm::new(|venue| match venue {
-                Venue::Binance => binance_budget,
-                _ => u32::MAX,
-            }),
+            warm: Warm::default(),
         })
+    }
+
+    /// The configuration in force, with the operator's budget percentage applied.
+    async fn config(&self) -> Arc<Config> {
+        let config = self.settings.current().await;
+        self.binance.budget().set_pct(config.binance_budget_pct);
+        config
     }
 
     /// The configuration in force and every venue's adapter at its configured base URL.
     pub async fn venues(&self) -> (Arc<Config>, Venues<'_>) {
-        let config = self.settings.current().await;
+        let config = self.config().await;
         let venues = Venues {
             binance: self.binance.at(config.base_url(Venue::Binance)),
             okx: Okx::at(&self.okx, config.base_url(Venue::Okx)),
@@ -90,7 +113,7 @@ impl Deps {
 
     /// The configuration in force and the Binance adapter at its configured base URL.
     pub async fn binance(&self) -> (Arc<Config>, Binance<'_>) {
-        let config = self.settings.current().await;
+        let config = self.config().await;
         let binance = self.binance.at(config.base_url(Venue::Binance));
         (config, binance)
     }

@@ -17,6 +17,21 @@ pub async fn deps_over(switches: Switches) -> (StandInHandle, Deps) {
     (standin, deps)
 }
 
+/// `deps` with a Binance request budget of `requests` per path per 5 minutes (and as much
+/// klines weight per minute), as a deployed instance has its capacity model's share.
+pub fn with_binance_budget(deps: &mut Deps, requests: u32) {
+    use crate::upstream::binance::{self, BinanceClient};
+    use crate::upstream::budget::Share;
+    let share = Share {
+        route: "test",
+        instances: 1,
+        requests,
+        klines_weight: requests,
+    };
+    let http = crate::upstream::policy::http_client().expect("HTTP client builds");
+    deps.binance = BinanceClient::with_budget(http, binance::budget(share));
+}
+
 /// An API Gateway event from its JSON (an `events/*.json` file).
 pub fn event(json: &str) -> Request {
     lambda_http::request::from_str(json).expect("a valid API Gateway event")

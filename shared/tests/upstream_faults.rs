@@ -303,6 +303,44 @@ async fn a_503_once_then_success_answers_200() {
     expect_series(o);
 }
 
+#[tokio::test]
+async fn a_retry_the_budget_s_headroom_cannot_afford_is_not_sent() {
+    use shared::upstream::binance::{self, BinanceClient};
+    use shared::upstream::budget::Share;
+    let budget = |requests| {
+        binance::budget(Share {
+            route: "test",
+            instances: 1,
+            requests,
+            klines_weight: 0,
+        })
+    };
+    // 9 per path plans 9 and allows 10 with the headroom: the first attempt reserved, one retry.
+    let mut s = setup().await;
+    s.client = BinanceClient::with_budget(policy::http_client().unwrap(), budget(9));
+    s.standin
+        .push_fault(Fault::new(FaultKind::ServerError).once());
+    let source = s.client.at(Some(&s.standin.base_url()));
+    source
+        .reserve(NEWEST_ROWS, shared::domain::clock::now_ms())
+        .unwrap();
+    let o = s.fetch().await;
+    assert_eq!(o.requests, 4, "three cohorts and one retry");
+    expect_series(o);
+
+    // 1 per path plans 1 and allows 1: no headroom, so the retry is not sent.
+    s.client = BinanceClient::with_budget(policy::http_client().unwrap(), budget(1));
+    s.standin
+        .push_fault(Fault::new(FaultKind::ServerError).once());
+    let source = s.client.at(Some(&s.standin.base_url()));
+    source
+        .reserve(NEWEST_ROWS, shared::domain::clock::now_ms())
+        .unwrap();
+    let o = s.fetch().await;
+    assert_eq!(o.requests, 3, "no retry");
+    assert_eq!(o.result.unwrap_err().code(), "upstream_error");
+}
+
 // ---------- bodies that are not the expected array ----------
 
 async fn body_fault_answers_502(kind: FaultKind) {

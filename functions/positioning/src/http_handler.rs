@@ -159,6 +159,60 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn when_the_budget_is_spent_a_remembered_market_is_answered_stale_and_a_new_one_503() {
+        use shared::domain::clock::now_ms;
+        use shared::domain::{Period, Symbol, Venue};
+        use shared::upstream::{Extras, PositioningSource};
+        use std::sync::Arc;
+
+        let (standin, mut deps) = setup(demo()).await;
+        shared::testing::with_binance_budget(&mut deps, 0);
+        // What an earlier call fetched an hour ago, when the budget had room.
+        let btc = Symbol::from_coin("BTC").unwrap();
+        let (_, binance) = deps.binance().await;
+        let rows = positioning::ROWS;
+        let series = binance.fetch(&btc, Period::H1, rows).await.result;
+        let kept = series.map(Arc::new);
+        let hour_ago = now_ms() - HOUR;
+        (deps.warm.memo).put(
+            Venue::Binance,
+            &btc,
+            Period::H1,
+            rows,
+            Extras::NONE,
+            &kept,
+            hour_ago,
+        );
+        let sent = standin.request_count();
+
+        let event =
+            lambda_http::request::from_str(include_str!("../../../events/positioning.json"));
+        let r = function_handler(&deps, event.unwrap()).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["x-stale"], "true");
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let body: Value = serde_json::from_slice(r.body()).unwrap();
+        let d = &body["data"];
+        assert_eq!(
+            (d["from_memo"].as_bool(), d["stale"].as_bool()),
+            (Some(true), Some(true))
+        );
+        assert_eq!(d["age"], serde_json::json!({"seconds": 3600, "buckets": 1}));
+        assert_eq!(d["cohorts"].as_array().unwrap().len(), 3);
+        assert_eq!(standin.request_count(), sent, "nothing sent");
+
+        // A market this instance never fetched: the refusal, with when to come back.
+        let eth = shared::testing::with_query(
+            include_str!("../../../events/positioning.json"),
+            &[("coin", "ETH")],
+        );
+        let (status, body) = call(&deps, &eth).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["error"]["code"], "upstream_budget_exhausted");
+        assert_eq!(standin.request_count(), sent);
+    }
+
+    #[tokio::test]
     async fn when_coin_and_symbol_disagree_should_return_400_naming_symbol() {
         let (standin, deps) = setup(demo()).await;
         let (status, body) = call(

@@ -64,7 +64,6 @@ mod tests {
     use shared::domain::{Period, Symbol};
     use shared::maths::divergence::Divergence;
     use shared::upstream::fanout;
-    use shared::upstream::warm::Warm;
     use shared::upstream::PositioningSource;
     use standin::{Fault, FaultKind, StandInHandle, Switches};
     use std::time::Instant;
@@ -531,7 +530,8 @@ mod tests {
     #[tokio::test]
     async fn the_instance_budget_bounds_the_requests_sent_whatever_is_asked() {
         let (standin, mut deps) = setup(Switches::demo()).await;
-        deps.warm = Warm::new(|_| 30);
+        // Six coins' fetches per 5 minutes (one request per cohort path each), of the ten asked.
+        shared::testing::with_binance_budget(&mut deps, 6);
         let r = function_handler(&deps, event(V2, &[("coins", KNOWN), ("period", "1h")]))
             .await
             .unwrap();
@@ -543,7 +543,7 @@ mod tests {
         let body: Value = serde_json::from_slice(r.body()).unwrap();
         assert_eq!(r.status(), 200, "{body}");
         let d = &body["data"];
-        assert!(standin.request_count() <= 30, "{}", standin.request_count());
+        assert_eq!(standin.request_count(), 18);
         assert_eq!(
             d["upstream_calls"].as_u64().unwrap() as usize,
             standin.request_count()
@@ -558,7 +558,7 @@ mod tests {
     async fn when_the_budget_is_spent_for_every_coin_should_answer_503_budget_exhausted_with_retry_after(
     ) {
         let (standin, mut deps) = setup(Switches::demo()).await;
-        deps.warm = Warm::new(|_| 0);
+        shared::testing::with_binance_budget(&mut deps, 0);
         let (status, body, retry) = call(&deps, event(V2, &[("coins", "BTC,ETH")])).await;
         assert_eq!(status, 503, "{body}");
         assert_eq!(body["error"]["code"], "upstream_budget_exhausted");

@@ -35,6 +35,10 @@ pub struct Config {
     /// rigs that call far more often than a real instance ever may); `None`: the capacity
     /// model's figure for the function (`upstream::budget`).
     pub binance_request_budget: Option<u32>,
+    /// Percent (1–100) of this instance's Binance budget in force: `BINANCE_BUDGET_PCT` or SSM's
+    /// `binance_budget_pct`, so an operator can lower every instance's share without a deploy
+    /// (it takes effect at the next settings refresh).
+    pub binance_budget_pct: u32,
 }
 
 /// The environment variable naming `venue`'s base URL: `OKX_BASE_URL`.
@@ -52,6 +56,7 @@ impl Default for Config {
             sds_sustained: DEFAULT_SDS_SUSTAINED_PP,
             screener_default_coins: default_screener_coins(),
             binance_request_budget: None,
+            binance_budget_pct: 100,
         }
     }
 }
@@ -93,7 +98,22 @@ impl Config {
                 _ => tracing::warn!(value = text, "ignoring Binance request budget"),
             }
         }
+        config.apply_budget_pct(lookup("BINANCE_BUDGET_PCT").as_deref());
         config
+    }
+
+    /// Overlays the Binance budget percentage where it is a whole number from 1 to 100.
+    pub fn apply_budget_pct(&mut self, pct: Option<&str>) {
+        let Some(text) = pct else {
+            return;
+        };
+        match text.trim().parse::<u32>() {
+            Ok(n @ 1..=100) => self.binance_budget_pct = n,
+            _ => tracing::warn!(
+                value = text,
+                "ignoring Binance budget percentage: not 1 to 100"
+            ),
+        }
     }
 
     /// The configured base URL of `venue`; `None`: the adapter's own default.

@@ -13,6 +13,8 @@ pub const SSM_TIMEOUT: Duration = Duration::from_millis(800);
 
 /// Parameter names under the path, and the setting each one overrides.
 pub const THRESHOLD_PARAMETER: &str = "divergence_threshold_pp";
+/// Percent of every instance's Binance request budget in force (1–100).
+pub const BUDGET_PCT_PARAMETER: &str = "binance_budget_pct";
 /// `venue`'s base URL: `binance_base_url`, `okx_base_url`, ….
 pub fn base_url_parameter(venue: Venue) -> String {
     format!("{}_base_url", venue.id())
@@ -79,6 +81,7 @@ impl SsmSource {
             config.apply_base_url(venue, value(&base_url_parameter(venue)));
         }
         config.apply_threshold(value(THRESHOLD_PARAMETER));
+        config.apply_budget_pct(value(BUDGET_PCT_PARAMETER));
         tracing::info!(path = %self.path, threshold_pp = %config.threshold, "configuration read from SSM");
         Some(config)
     }

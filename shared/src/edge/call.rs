@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
-use lambda_http::http::header::{HeaderValue, CACHE_CONTROL};
+use lambda_http::http::header::{HeaderName, HeaderValue, CACHE_CONTROL};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
@@ -18,6 +18,9 @@ use crate::domain::error::printable;
 use crate::domain::{ApiError, Period, Symbol};
 use crate::endpoints::Query;
 use crate::upstream::UpstreamReport;
+
+/// The response header on an answer served stale from the memo (`true`), in every format.
+pub const STALE: HeaderName = HeaderName::from_static("x-stale");
 
 /// One invocation: who asked (request id), for which route, with which query.
 ///
@@ -140,6 +143,7 @@ impl Call {
         let upstream = *self.upstream.lock().unwrap_or_else(|e| e.into_inner());
         let upstream_ms = upstream.map(|u| u.elapsed_ms);
         let upstream_requests = upstream.map(|u| u.requests);
+        let stale = upstream.is_some_and(|u| u.stale);
         match result {
             Ok(mut response) => {
                 tracing::info!(
@@ -151,13 +155,20 @@ impl Call {
                     outcome = "ok",
                     upstream_ms,
                     upstream_requests,
+                    stale,
                     elapsed_us,
                     "answered"
                 );
                 if response.status() == 200 {
-                    response
-                        .headers_mut()
-                        .insert(CACHE_CONTROL, self.cache_control(now_ms));
+                    let headers = response.headers_mut();
+                    if stale {
+                        // Remembered rather than refused: said in the body, and here for every
+                        // format (CSV and SVG too); never to be kept by anyone.
+                        headers.insert(STALE, HeaderValue::from_static("true"));
+                        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                    } else {
+                        headers.insert(CACHE_CONTROL, self.cache_control(now_ms));
+                    }
                 }
                 response
             }

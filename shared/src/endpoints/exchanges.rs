@@ -13,7 +13,7 @@ use crate::domain::{ApiError, Cohort, CohortSeries, Fixed, Pct, Period, Reading,
 use crate::edge::CsvFile;
 use crate::maths::aggregate::{self, SeriesPoint, Smoothed, VenueGaps};
 use crate::upstream::fanout::VenueFetched;
-use crate::upstream::{UpstreamReport, STANDIN_SOURCE};
+use crate::upstream::{Age, UpstreamReport, STANDIN_SOURCE};
 
 pub const ROUTE: &str = "/v1/exchanges";
 pub const PARAMS: &[&str] = &["coin", "symbol", "period", "venues", "limit", "format"];
@@ -120,6 +120,8 @@ pub struct VenueFetch {
     pub instrument: String,
     pub source: &'static str,
     pub from_memo: bool,
+    /// Served stale from the memo (the venue could not be asked): how old.
+    pub stale: Option<Age>,
     /// What the fetch cost (`None`: nothing was asked).
     pub report: Option<UpstreamReport>,
     pub result: VenueResult,
@@ -127,10 +129,11 @@ pub struct VenueFetch {
 
 impl From<VenueFetched> for VenueFetch {
     fn from(f: VenueFetched) -> Self {
-        let (from_memo, report, result) = match f.fetched {
-            None => (false, None, VenueResult::UnsupportedPeriod),
+        let (from_memo, stale, report, result) = match f.fetched {
+            None => (false, None, None, VenueResult::UnsupportedPeriod),
             Some(fetched) => (
                 fetched.from_memo,
+                fetched.stale,
                 Some(fetched.report),
                 match fetched.result {
                     Ok(series) => VenueResult::Fetched(series),
@@ -143,6 +146,7 @@ impl From<VenueFetched> for VenueFetch {
             instrument: f.instrument,
             source: f.source,
             from_memo,
+            stale,
             report,
             result,
         }
@@ -174,6 +178,9 @@ pub struct VenueRow {
     pub open_interest_usd: Option<Fixed<2>>,
     pub weight: Option<Fixed<4>>,
     pub weight_basis: String,
+    /// This venue's numbers were served stale from the memo; `age` says how old (else null).
+    pub stale: bool,
+    pub age: Option<Age>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -193,6 +200,10 @@ pub struct ExchangesData {
     pub source: String,
     /// Every venue's answer came from this instance's memo: nothing was sent.
     pub from_memo: bool,
+    /// Some venue's numbers were served stale from the memo (see each venue's `age`); `age`
+    /// is the oldest of them (else null).
+    pub stale: bool,
+    pub age: Option<Age>,
     pub note: String,
     pub venues: Vec<VenueRow>,
     pub aggregate: Option<AggregateNow>,
@@ -303,6 +314,11 @@ pub fn answer(
             .iter()
             .filter(|f| matches!(f.result, VenueResult::Fetched(_)))
             .all(|f| f.from_memo),
+        stale: fetches.iter().any(|f| f.stale.is_some()),
+        age: fetches
+            .iter()
+            .filter_map(|f| f.stale)
+            .max_by_key(|a| a.seconds),
         note: note(sustained_level),
         venues,
         aggregate: now.map(|a| AggregateNow {
@@ -463,6 +479,8 @@ fn venue_row(
         open_interest_usd,
         weight: weight.and_then(|(_, w)| *w),
         weight_basis,
+        stale: fetch.stale.is_some(),
+        age: fetch.stale,
     }
 }
 

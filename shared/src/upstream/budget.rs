@@ -1,174 +1,307 @@
-//! A budget of upstream requests per warm instance and venue: at most its capacity per rolling
-//! [`BUDGET_WINDOW_MS`], whatever the callers ask. Each fetch reserves its worst case (retries
-//! included) before it is sent; a fetch that would exceed the budget is not sent and answers
-//! `503 upstream_budget_exhausted` with the seconds until there is room. It lives only in this
-//! instance's memory.
+//! A budget of upstream requests per warm instance, counted the way the venue counts them: for
+//! Binance, per path (each `/futures/data/*` path has its own limit) and, for the klines, in
+//! weight per minute. It lives only in this instance's memory.
+//!
+//! - **A fetch reserves what it sends**: one request per path per page (the klines' weight),
+//!   all or nothing against the instance's planned share. A fetch the share cannot afford is not
+//!   sent: the memo answers if it remembers the market (`stale`), else `503
+//!   upstream_budget_exhausted` with the seconds until the share can afford it.
+//! - **Retries draw on the headroom** (the 10% between the plan and the venue's limit), counted
+//!   when sent; a retry the headroom cannot afford is not sent and the fetch fails as it would
+//!   have.
+//!
+//! Our own sliding windows rather than a rate-limiting crate such as `governor`: its GCRA lets a
+//! full burst through and then refills continuously, so a bucket of `b` cells refilled at `r`
+//! admits `b + r × W` in a window `W`; to promise Binance "at most 900 in any 5 minutes" it would
+//! have to halve the burst an instance may spend from cold. A window answers exactly what
+//! Binance counts, all-or-nothing over several paths, and says when room frees up.
 //!
 //! # The capacity model
-//! Binance allows about 1,000 requests per 5 minutes per IP on these endpoints, and bans IPs that
-//! keep calling. Every instance of every function may share one outbound IP (Lambda gives no
-//! guarantee either way), so the model assumes they do: the deployment plans for
-//! [`BINANCE_PLANNED_REQUESTS`] (10% headroom) and splits them among the functions
-//! ([`CAPACITY_MODEL`]); each function's share is divided among the instances its reserved
-//! concurrency allows (template.yaml, checked against this table by a test). However many
-//! callers arrive, all instances together stay within the plan: beyond it they answer 503 with
-//! a true Retry-After, never a ban. The README's "Capacity" section does the arithmetic.
+//! Binance allows 1,000 requests per 5 minutes per IP on each `/futures/data/*` path, and 2,400
+//! weight per minute on `/fapi/v1/klines`; it bans IPs that keep calling. Every instance of every
+//! function may share one outbound IP (Lambda promises nothing either way), so the model plans
+//! for [`BINANCE_PLANNED_PER_PATH`] and [`KLINES_PLANNED_WEIGHT`] (10% headroom) and gives each
+//! function a share ([`CAPACITY_MODEL`]). The functions have no reserved concurrency (Lambda
+//! never throttles the tiers' bursts), so a share is **per instance** and assumes one busy
+//! instance per function: the plan is overbooked by the number of instances that actually fill
+//! their memos at once. The load run (`scripts/loadtest`) starts [`Share::instances`] of each and
+//! counts what Binance sees; a 429 quiets the instance at once, and the operator can lower every
+//! share through SSM (`binance_budget_pct`) without a deploy. The README's "Capacity" section
+//! does the arithmetic and states the worst case.
 
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
+/// The window of Binance's per-path limit.
 pub const BUDGET_WINDOW_MS: i64 = 300_000;
-/// Of Binance's ~1,000 requests per 5 minutes per IP, what the whole deployment plans to use.
-pub const BINANCE_PLANNED_REQUESTS: u32 = 900;
+/// The window of Binance's weight limit (klines).
+pub const WEIGHT_WINDOW_MS: i64 = 60_000;
+/// Binance's limit on each `/futures/data/*` path: requests per 5 minutes per IP.
+pub const BINANCE_PATH_LIMIT: u32 = 1_000;
+/// What the whole deployment plans to send on each path: the limit less 10% headroom.
+pub const BINANCE_PLANNED_PER_PATH: u32 = 900;
+/// Binance's weight limit per minute per IP (`/fapi/v1/*`, the klines among them).
+pub const KLINES_WEIGHT_LIMIT: u32 = 2_400;
+/// What the whole deployment plans to spend of it: the limit less 10% headroom.
+pub const KLINES_PLANNED_WEIGHT: u32 = 2_160;
 
-/// One data function's part of the plan.
+/// The weight Binance counts for a klines request of `limit` rows.
+pub const fn klines_weight(limit: usize) -> u32 {
+    match limit {
+        0..=99 => 1,
+        100..=499 => 2,
+        500..=1000 => 5,
+        _ => 10,
+    }
+}
+
+/// One data function's share of the plan, for each of its instances.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Share {
     pub route: &'static str,
-    /// `ReservedConcurrentExecutions` in template.yaml: at most this many instances.
-    pub reserved_concurrency: u32,
-    /// Binance requests per 5 minutes for all of the function's instances together.
+    /// Instances of the function the load run starts (`scripts/loadtest` reads this table):
+    /// what the overbooking was measured with.
+    pub instances: u32,
+    /// Binance requests per 5 minutes on each `/futures/data/*` path, for one instance.
     pub requests: u32,
+    /// Binance klines weight per minute, for one instance.
+    pub klines_weight: u32,
 }
 
-impl Share {
-    /// Each instance's budget: the function's share divided among its instances.
-    pub const fn per_instance(self) -> u32 {
-        self.requests / self.reserved_concurrency
-    }
-}
-
-/// The plan. Each fresh fetch costs 3 requests (the cohorts), 4 where the function also reads
-/// the open interest (signal, screener, exchanges) or the prices (track-record). A cold 20-coin
-/// screen costs 60 to 80, so the screener gets the largest part on one instance (its memo then
-/// serves every repeat); positioning, divergence and history 50 per instance (16 fresh coin ×
-/// period fetches each per 5 minutes), the signal 80 per instance (20 fetches); exchanges,
-/// track-record, chart and MCP one instance each, 15 to 20 fetches.
+/// The plan: every fresh fetch sends one request on each cohort path (and on `openInterestHist`
+/// for the signal, the screener's changes, exchanges and MCP's tools), so a share of `n` is `n`
+/// distinct markets per 5 minutes for one instance. Sizes from what one instance of each meets
+/// under the tiers' full mix from cold (`scripts/loadtest`: 20 coins × 3 periods, history at two
+/// limits, the screener's 20-coin screens at 3 periods); track-record's klines (503 rows, weight
+/// 5) and MCP's track_record tool share the klines plan.
 pub const CAPACITY_MODEL: [Share; 9] = [
     Share {
         route: "/v1/positioning",
-        reserved_concurrency: 2,
-        requests: 100,
+        instances: 2,
+        requests: 110,
+        klines_weight: 0,
     },
     Share {
         route: "/v1/divergence",
-        reserved_concurrency: 2,
-        requests: 100,
+        instances: 2,
+        requests: 110,
+        klines_weight: 0,
     },
     Share {
         route: "/v1/history",
-        reserved_concurrency: 2,
-        requests: 100,
+        instances: 2,
+        requests: 120,
+        klines_weight: 0,
     },
     Share {
         route: "/v1/signal",
-        reserved_concurrency: 2,
-        requests: 160,
+        instances: 2,
+        requests: 120,
+        klines_weight: 0,
     },
     Share {
         route: "/v1/screener",
-        reserved_concurrency: 1,
-        requests: 200,
+        instances: 2,
+        requests: 160,
+        klines_weight: 0,
     },
     Share {
         route: "/v1/exchanges",
-        reserved_concurrency: 1,
+        instances: 2,
         requests: 60,
+        klines_weight: 0,
     },
     Share {
         route: "/v1/track-record",
-        reserved_concurrency: 1,
-        requests: 60,
+        instances: 2,
+        requests: 80,
+        klines_weight: 1_500,
     },
     Share {
         route: "/v1/chart",
-        reserved_concurrency: 1,
-        requests: 60,
+        instances: 2,
+        requests: 70,
+        klines_weight: 0,
     },
     Share {
         route: "/v1/mcp",
-        reserved_concurrency: 1,
-        requests: 60,
+        instances: 2,
+        requests: 70,
+        klines_weight: 600,
     },
 ];
 
-/// The Binance budget of one instance of the function serving `route` (0: it makes no
-/// upstream request, like `/v1/meta`).
-pub fn binance_per_instance(route: &str) -> u32 {
-    CAPACITY_MODEL
-        .iter()
-        .find(|s| s.route == route)
-        .map_or(0, |s| s.per_instance())
+/// The share of the function serving `route` (`None`: it makes no upstream request, like
+/// `/v1/meta`).
+pub fn share(route: &str) -> Option<Share> {
+    CAPACITY_MODEL.iter().find(|s| s.route == route).copied()
 }
 
-/// Requests sent (or reserved) in the last [`BUDGET_WINDOW_MS`].
-pub struct RequestBudget {
-    capacity: u32,
-    /// (when, requests), one per reservation.
-    spent: Mutex<Vec<(i64, u32)>>,
+/// One limit an instance keeps: at most `planned` units per rolling `window_ms` for first
+/// attempts, `ceiling` with retries.
+#[derive(Clone, Copy, Debug)]
+struct Limit {
+    key: &'static str,
+    window_ms: i64,
+    planned: u32,
+    ceiling: u32,
 }
 
-/// Requests set aside for one fetch until it says how many it sent.
+/// One venue's request budget in this instance: a sliding window per key (a path, as the venue
+/// counts). A key without a limit is never refused.
 #[derive(Debug)]
-pub struct Reservation {
-    at_ms: i64,
-    requests: u32,
+pub struct Budget {
+    limits: Vec<Limit>,
+    /// Percent of every limit in force (the operator's `binance_budget_pct`).
+    pct: AtomicU32,
+    /// Per key, (when, units) sent, oldest first.
+    spent: Mutex<HashMap<&'static str, VecDeque<(i64, u32)>>>,
 }
 
-impl RequestBudget {
-    pub fn new(capacity: u32) -> Self {
-        RequestBudget {
-            capacity,
-            spent: Mutex::new(Vec::new()),
+impl Budget {
+    /// No limit on any key (venues whose limits are per second, kept by their pace).
+    pub fn unlimited() -> Self {
+        Budget::with_limits(Vec::new())
+    }
+
+    /// Binance's budget for one instance: `requests` per 5 minutes on each of `paths`, and
+    /// `klines_weight` per minute on `klines_path`, each with its 10% of headroom for retries.
+    pub fn binance(
+        paths: &[&'static str],
+        requests: u32,
+        klines_path: &'static str,
+        klines_weight: u32,
+    ) -> Self {
+        let headroom = |planned: u32, limit: u32, plan: u32| {
+            // The instance's part of the headroom, in proportion to its part of the plan.
+            (u64::from(planned) * u64::from(limit) / u64::from(plan)) as u32
+        };
+        let mut limits: Vec<Limit> = paths
+            .iter()
+            .map(|&key| Limit {
+                key,
+                window_ms: BUDGET_WINDOW_MS,
+                planned: requests,
+                ceiling: headroom(requests, BINANCE_PATH_LIMIT, BINANCE_PLANNED_PER_PATH),
+            })
+            .collect();
+        limits.push(Limit {
+            key: klines_path,
+            window_ms: WEIGHT_WINDOW_MS,
+            planned: klines_weight,
+            ceiling: headroom(klines_weight, KLINES_WEIGHT_LIMIT, KLINES_PLANNED_WEIGHT),
+        });
+        Budget::with_limits(limits)
+    }
+
+    fn with_limits(limits: Vec<Limit>) -> Self {
+        Budget {
+            limits,
+            pct: AtomicU32::new(100),
+            spent: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Sets aside `requests` at `now_ms`, or says in how many seconds that many will be free.
-    /// Reserve the most a fetch can send (retries included), then [`RequestBudget::settle`].
-    pub fn reserve(&self, requests: u32, now_ms: i64) -> Result<Reservation, u64> {
+    /// Every limit at `pct` percent (1–100) of its planned figure, from now on.
+    pub fn set_pct(&self, pct: u32) {
+        self.pct.store(pct.clamp(1, 100), Ordering::Relaxed);
+    }
+
+    fn limit(&self, key: &str) -> Option<Limit> {
+        let pct = self.pct.load(Ordering::Relaxed);
+        let scaled = |n: u32| (u64::from(n) * u64::from(pct) / 100) as u32;
+        self.limits.iter().find(|l| l.key == key).map(|l| Limit {
+            planned: scaled(l.planned),
+            ceiling: scaled(l.ceiling),
+            ..*l
+        })
+    }
+
+    /// Spends `sends` (units per key: what a fetch's first attempts send) at `now_ms` if every
+    /// key's planned share affords it; else spends nothing and says in how many seconds it will
+    /// (at least 1).
+    pub fn reserve(&self, sends: &[(&'static str, u32)], now_ms: i64) -> Result<(), u64> {
         let mut spent = self.spent.lock().unwrap_or_else(|e| e.into_inner());
-        spent.retain(|(at, n)| *at > now_ms - BUDGET_WINDOW_MS && *n > 0);
-        let used: u32 = spent.iter().map(|(_, n)| n).sum();
-        if used + requests <= self.capacity {
-            spent.push((now_ms, requests));
-            return Ok(Reservation {
-                at_ms: now_ms,
-                requests,
-            });
-        }
-        // The oldest reservations leave the window first: wait until enough of them have.
-        spent.sort_by_key(|(at, _)| *at);
-        let mut freed = 0;
-        let mut until = now_ms + BUDGET_WINDOW_MS;
-        for (at, n) in spent.iter() {
-            freed += n;
-            if used - freed + requests <= self.capacity {
-                until = at + BUDGET_WINDOW_MS;
-                break;
+        let mut room_from: Option<i64> = None;
+        for &(key, units) in sends {
+            let Some(limit) = self.limit(key) else {
+                continue;
+            };
+            let window = spent.entry(key).or_default();
+            forget_before(window, now_ms - limit.window_ms);
+            if let Some(at) = room_at(window, units, limit.planned, limit.window_ms, now_ms) {
+                room_from = Some(room_from.map_or(at, |r| r.max(at)));
             }
         }
-        Err(((until - now_ms).max(1) as u64).div_ceil(1000))
+        if let Some(at) = room_from {
+            return Err(((at - now_ms).max(1) as u64).div_ceil(1000));
+        }
+        for &(key, units) in sends {
+            if self.limit(key).is_some() && units > 0 {
+                spent.entry(key).or_default().push_back((now_ms, units));
+            }
+        }
+        Ok(())
     }
 
-    /// Records what a reserved fetch actually sent (never more than reserved).
-    pub fn settle(&self, reservation: Reservation, sent: u32) {
+    /// Spends `units` on `key` at `now_ms` for a retry if the headroom affords it.
+    pub fn retry(&self, key: &'static str, units: u32, now_ms: i64) -> bool {
+        let Some(limit) = self.limit(key) else {
+            return true;
+        };
         let mut spent = self.spent.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(entry) = spent
-            .iter_mut()
-            .find(|(at, n)| *at == reservation.at_ms && *n == reservation.requests)
-        {
-            entry.1 = sent.min(reservation.requests);
+        let window = spent.entry(key).or_default();
+        forget_before(window, now_ms - limit.window_ms);
+        if room_at(window, units, limit.ceiling, limit.window_ms, now_ms).is_some() {
+            return false;
+        }
+        window.push_back((now_ms, units));
+        true
+    }
+
+    /// Units spent on `key` in its window ending at `now_ms`.
+    pub fn used(&self, key: &str, now_ms: i64) -> u32 {
+        let Some(limit) = self.limit(key) else {
+            return 0;
+        };
+        let spent = self.spent.lock().unwrap_or_else(|e| e.into_inner());
+        spent.get(key).map_or(0, |w| {
+            w.iter()
+                .filter(|(at, _)| *at > now_ms - limit.window_ms)
+                .map(|(_, n)| n)
+                .sum()
+        })
+    }
+}
+
+fn forget_before(window: &mut VecDeque<(i64, u32)>, cutoff_ms: i64) {
+    while window.front().is_some_and(|(at, _)| *at <= cutoff_ms) {
+        window.pop_front();
+    }
+}
+
+/// `None` when `units` more fit under `capacity` at `now_ms`; else when they will (the oldest
+/// entries leave the window first). More than the capacity never fits: a window from now.
+fn room_at(
+    window: &VecDeque<(i64, u32)>,
+    units: u32,
+    capacity: u32,
+    window_ms: i64,
+    now_ms: i64,
+) -> Option<i64> {
+    let used: u32 = window.iter().map(|(_, n)| n).sum();
+    if used + units <= capacity {
+        return None;
+    }
+    let mut freed = 0;
+    for (at, n) in window {
+        freed += n;
+        if used - freed + units <= capacity {
+            return Some(at + window_ms);
         }
     }
-
-    /// Requests counted in the window ending at `now_ms`.
-    pub fn used(&self, now_ms: i64) -> u32 {
-        let spent = self.spent.lock().unwrap_or_else(|e| e.into_inner());
-        spent
-            .iter()
-            .filter(|(at, _)| *at > now_ms - BUDGET_WINDOW_MS)
-            .map(|(_, n)| n)
-            .sum()
-    }
+    Some(now_ms + window_ms)
 }
 
 #[cfg(test)]
@@ -178,88 +311,98 @@ mod tests {
     /// 2026-08-02 00:00:00 UTC.
     const DAY: i64 = 1_785_628_800_000;
     const S: i64 = 1000;
+    const A: &str = "/a";
+    const B: &str = "/b";
+    const K: &str = "/k";
+
+    /// 90 per 5 minutes on each of two paths (ceiling 100), 180 weight per minute (ceiling 200).
+    fn budget() -> Budget {
+        Budget::binance(&[A, B], 90, K, 180)
+    }
 
     #[test]
-    fn the_budget_refuses_beyond_its_capacity_and_says_when_room_frees_up() {
-        let b = RequestBudget::new(20);
-        let t = DAY;
-        let first = b.reserve(9, t).unwrap();
-        let second = b.reserve(9, t + 10 * S).unwrap();
+    fn klines_weight_follows_binance_s_table_at_every_edge() {
+        let weights: Vec<u32> = [1, 99, 100, 499, 500, 503, 1000, 1001, 1500]
+            .into_iter()
+            .map(klines_weight)
+            .collect();
+        assert_eq!(weights, [1, 1, 2, 2, 5, 5, 5, 10, 10]);
+    }
+
+    #[test]
+    fn each_path_has_its_own_window_and_a_fetch_takes_all_its_paths_or_none() {
+        let b = budget();
+        for i in 0..90 {
+            b.reserve(&[(A, 1), (B, 1)], DAY + i * S).unwrap();
+        }
+        // Path A is full: a fetch needing A and B takes neither, and waits for the first to leave.
+        assert_eq!(b.reserve(&[(A, 1), (B, 1)], DAY + 100 * S), Err(200));
         assert_eq!(
-            b.reserve(9, t + 20 * S).unwrap_err(),
-            280,
-            "until the first leaves"
+            (b.used(A, DAY + 100 * S), b.used(B, DAY + 100 * S)),
+            (90, 90)
         );
-        // They sent 3 each: 6 used, room for two more worst-case fetches.
-        b.settle(first, 3);
-        b.settle(second, 3);
-        assert_eq!(b.used(t + 20 * S), 6);
-        let _third = b.reserve(9, t + 20 * S).unwrap();
-        assert_eq!(b.reserve(9, t + 21 * S).unwrap_err(), 289);
-        // Five minutes after the first, its 3 requests no longer count.
-        assert_eq!(b.used(t + BUDGET_WINDOW_MS), 12);
-        assert!(b.reserve(6, t + BUDGET_WINDOW_MS).is_ok());
+        // A path the budget does not limit never refuses; a zero budget always does.
+        let none = Budget::binance(&[A], 0, K, 0);
+        assert_eq!(none.reserve(&[(A, 1)], DAY), Err(300));
+        assert!(!none.retry(A, 1, DAY));
+        assert_eq!(b.reserve(&[("/other", 1_000)], DAY + 100 * S), Ok(()));
+        // Five minutes after the first, one slot is free on each.
+        assert_eq!(b.reserve(&[(A, 1), (B, 1)], DAY + BUDGET_WINDOW_MS), Ok(()));
+        assert_eq!(b.reserve(&[(A, 1)], DAY + BUDGET_WINDOW_MS), Err(1));
     }
 
     #[test]
-    fn the_plan_stays_within_binance_s_limit_and_every_data_route_has_a_share() {
-        let total: u32 = CAPACITY_MODEL
-            .iter()
-            .map(|s| s.per_instance() * s.reserved_concurrency)
-            .sum();
-        assert!(
-            total <= BINANCE_PLANNED_REQUESTS && BINANCE_PLANNED_REQUESTS <= 1000,
-            "{total}"
-        );
-        assert_eq!(total, 900);
-        assert_eq!(binance_per_instance("/v1/positioning"), 50);
-        assert_eq!(binance_per_instance("/v1/signal"), 80);
-        assert_eq!(binance_per_instance("/v1/screener"), 200);
-        assert_eq!(binance_per_instance("/v1/exchanges"), 60);
-        assert_eq!(binance_per_instance("/v1/track-record"), 60);
-        assert_eq!(binance_per_instance("/v1/chart"), 60);
-        assert_eq!(binance_per_instance("/v1/mcp"), 60);
-        assert_eq!(binance_per_instance("/v1/meta"), 0);
-        for route in crate::endpoints::ROUTES {
-            let has_share = CAPACITY_MODEL.iter().any(|s| s.route == route);
-            assert_eq!(has_share, route != "/v1/meta", "{route}");
+    fn retries_draw_on_the_headroom_and_stop_at_the_ceiling() {
+        let b = budget();
+        for _ in 0..90 {
+            b.reserve(&[(A, 1)], DAY).unwrap();
         }
+        // 90 planned, ceiling 1,000/900 × 90 = 100: ten retries fit, the eleventh is not sent.
+        let retries: Vec<bool> = (0..11).map(|_| b.retry(A, 1, DAY + S)).collect();
+        assert_eq!(retries.iter().filter(|r| **r).count(), 10);
+        assert!(!retries[10]);
+        assert_eq!(b.used(A, DAY + S), 100);
+        // The other path's headroom is untouched.
+        assert!(b.retry(B, 1, DAY + S));
     }
 
-    /// template.yaml gives each data function the reserved concurrency the plan divides by.
     #[test]
-    fn the_template_reserves_the_concurrency_the_plan_assumes() {
-        let template = include_str!("../../../template.yaml");
-        for share in CAPACITY_MODEL {
-            // `GET /v1/…`, or `POST /v1/mcp`.
-            let at = ["GET", "POST"]
-                .iter()
-                .find_map(|m| template.find(&format!("Description: {m} {}\n", share.route)))
-                .unwrap_or_else(|| panic!("no function for {}", share.route));
-            // The function's properties run until the next resource (a key indented two spaces).
-            let wanted = format!(
-                "ReservedConcurrentExecutions: {}",
-                share.reserved_concurrency
-            );
-            let found = template[at..]
-                .lines()
-                .take_while(|l| !l.starts_with("  ") || l.starts_with("   "))
-                .any(|l| l.trim() == wanted);
-            assert!(found, "{}: {wanted:?} missing", share.route);
+    fn the_klines_weight_is_kept_per_minute() {
+        let b = budget();
+        // 36 fetches of weight 5 = 180 in one minute: the 37th waits for the first to age out.
+        for i in 0..36 {
+            b.reserve(&[(K, 5)], DAY + i * S).unwrap();
         }
+        assert_eq!(b.reserve(&[(K, 5)], DAY + 40 * S), Err(20));
+        assert_eq!(b.reserve(&[(K, 5)], DAY + WEIGHT_WINDOW_MS), Ok(()));
     }
 
     #[test]
-    fn by_construction_an_instance_never_sends_more_than_the_budget_in_any_window() {
-        const BUDGET_REQUESTS: u32 = 600;
-        let b = RequestBudget::new(BUDGET_REQUESTS);
+    fn the_operator_s_percentage_scales_every_limit_from_the_next_reservation() {
+        let b = budget();
+        b.set_pct(50);
+        for _ in 0..45 {
+            b.reserve(&[(A, 1)], DAY).unwrap();
+        }
+        assert!(b.reserve(&[(A, 1)], DAY).is_err(), "45 of the 90 planned");
+        // Retries: half of the ceiling of 100.
+        assert_eq!((0..10).filter(|_| b.retry(A, 1, DAY)).count(), 5);
+        b.set_pct(100);
+        assert_eq!(b.reserve(&[(A, 1)], DAY), Ok(()));
+    }
+
+    #[test]
+    fn by_construction_an_instance_never_sends_more_than_the_ceiling_in_any_window() {
+        let b = budget();
         let mut sent: Vec<i64> = Vec::new();
-        // A caller asking every second for 30 minutes, 9 reserved and 9 sent each time.
+        // A caller every second for 30 minutes, each fetch 1 on A and, one in three, two retries.
         for s in 0..1800 {
             let now = DAY + s * S;
-            if let Ok(r) = b.reserve(9, now) {
-                b.settle(r, 9);
-                sent.extend(std::iter::repeat_n(now, 9));
+            if b.reserve(&[(A, 1)], now).is_ok() {
+                sent.push(now);
+                if s % 3 == 0 {
+                    sent.extend((0..2).filter(|_| b.retry(A, 1, now)).map(|_| now));
+                }
             }
         }
         for &start in &sent {
@@ -267,8 +410,40 @@ mod tests {
                 .iter()
                 .filter(|&&t| t >= start && t < start + BUDGET_WINDOW_MS)
                 .count();
-            assert!(in_window <= BUDGET_REQUESTS as usize, "{in_window}");
+            assert!(in_window <= 100, "{in_window}");
         }
-        assert!(sent.len() >= 6 * 594, "{}", sent.len());
+        // Six windows of at least the 90 planned.
+        assert!(sent.len() >= 6 * 90, "{}", sent.len());
+    }
+
+    #[test]
+    fn the_plan_keeps_each_path_and_the_klines_within_binance_s_limits_with_one_busy_instance() {
+        let per_path: u32 = CAPACITY_MODEL.iter().map(|s| s.requests).sum();
+        let weight: u32 = CAPACITY_MODEL.iter().map(|s| s.klines_weight).sum();
+        assert_eq!((per_path, weight), (900, 2_100));
+        assert!(per_path <= BINANCE_PLANNED_PER_PATH && weight <= KLINES_PLANNED_WEIGHT);
+        // Every route that reads Binance has a share; /v1/meta reads nothing.
+        for route in crate::endpoints::ROUTES {
+            assert_eq!(share(route).is_some(), route != "/v1/meta", "{route}");
+        }
+        // Every instance of track-record can afford one 500-row fetch's klines (weight 5).
+        assert!(share("/v1/track-record").unwrap().klines_weight >= klines_weight(503));
+    }
+
+    /// template.yaml reserves no concurrency for any data function: Lambda never throttles the
+    /// tiers' bursts, and the shares are per instance.
+    #[test]
+    fn the_template_reserves_no_concurrency_as_the_model_assumes() {
+        let template = include_str!("../../../template.yaml");
+        assert!(
+            !template.contains("ReservedConcurrentExecutions"),
+            "the model's shares are per instance with no reserved concurrency"
+        );
+        for share in CAPACITY_MODEL {
+            let found = ["GET", "POST"]
+                .iter()
+                .any(|m| template.contains(&format!("Description: {m} {}\n", share.route)));
+            assert!(found, "no function for {}", share.route);
+        }
     }
 }

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::Extras;
+use super::{Age, Extras};
 use crate::domain::clock::{newest_visible_bucket, next_bucket_appears};
 use crate::domain::{ApiError, CohortSeries, Period, Symbol, Venue};
 
@@ -29,7 +29,27 @@ struct Entry {
     answer: Result<Arc<CohortSeries>, ApiError>,
     rows: u16,
     extras: Extras,
+    fetched_ms: i64,
     expires_ms: i64,
+}
+
+/// How far behind a remembered series may be when it is served stale: 15 minutes of buckets,
+/// and at least one bucket (a 5m series 3 buckets, 15m and longer 1). Past that, the caller gets
+/// the refusal instead.
+pub const STALE_LIMIT_MS: i64 = 15 * 60_000;
+
+/// The most buckets of `period` a stale answer may lack.
+pub fn max_stale_buckets(period: Period) -> u32 {
+    (STALE_LIMIT_MS / period.millis()).max(1) as u32
+}
+
+/// The age of an answer of `period` fetched at `fetched_ms`, at `now_ms`.
+pub fn age(period: Period, fetched_ms: i64, now_ms: i64) -> Age {
+    let behind = newest_visible_bucket(period, now_ms) - newest_visible_bucket(period, fetched_ms);
+    Age {
+        seconds: ((now_ms - fetched_ms).max(0) / 1000) as u64,
+        buckets: (behind.max(0) / period.millis()) as u32,
+    }
 }
 
 /// The memo of upstream answers of this warm instance.
@@ -41,6 +61,18 @@ pub struct Memo {
 impl Default for Memo {
     fn default() -> Self {
         Memo::new(Memo::DEFAULT_CAPACITY)
+    }
+}
+
+impl Entry {
+    /// This entry's answer for `rows` rows with `extras`, if it covers them.
+    fn serve(&self, rows: u16, extras: Extras) -> Option<Result<Arc<CohortSeries>, ApiError>> {
+        match &self.answer {
+            Ok(_) if !self.extras.covers(extras) => None,
+            Ok(series) if self.rows > rows => Some(Ok(Arc::new(series.newest(usize::from(rows))))),
+            Ok(_) if self.rows < rows => None,
+            answer => Some(answer.clone()),
+        }
     }
 }
 
@@ -87,11 +119,30 @@ impl Memo {
         let entry = entries
             .get(&(venue, symbol.clone(), period))
             .filter(|e| now_ms < e.expires_ms)?;
-        match &entry.answer {
-            Ok(_) if !entry.extras.covers(extras) => None,
-            Ok(series) if entry.rows > rows => Some(Ok(Arc::new(series.newest(usize::from(rows))))),
-            Ok(_) if entry.rows < rows => None,
-            answer => Some(answer.clone()),
+        entry.serve(rows, extras)
+    }
+
+    /// The remembered series for `rows` rows with `extras` even though it is no longer valid at
+    /// `now_ms`, with its age, if it lacks at most [`max_stale_buckets`] (served stale when the
+    /// venue cannot be asked).
+    pub fn stale(
+        &self,
+        venue: Venue,
+        symbol: &Symbol,
+        period: Period,
+        rows: u16,
+        extras: Extras,
+        now_ms: i64,
+    ) -> Option<(Arc<CohortSeries>, Age)> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = entries.get(&(venue, symbol.clone(), period))?;
+        let age = age(period, entry.fetched_ms, now_ms);
+        if age.buckets > max_stale_buckets(period) {
+            return None;
+        }
+        match entry.serve(rows, extras)? {
+            Ok(series) => Some((series, age)),
+            Err(_) => None,
         }
     }
 
@@ -159,6 +210,7 @@ impl Memo {
                 answer: answer.clone(),
                 rows,
                 extras,
+                fetched_ms: now_ms,
                 expires_ms: Memo::expires_at(period, answer, now_ms),
             },
         );

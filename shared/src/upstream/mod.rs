@@ -69,9 +69,16 @@ pub trait PositioningSource {
         Extras::NONE
     }
 
-    /// The most upstream requests one [`PositioningSource::fetch`] of `rows` rows can send,
-    /// retries included: reserved from the budget before the fetch.
-    fn max_requests(&self, rows: u16) -> u32;
+    /// The upstream requests one [`PositioningSource::fetch`] of `rows` rows sends, retries
+    /// excluded.
+    fn requests(&self, rows: u16) -> u32;
+
+    /// Spends from this instance's request budget what a fetch of `rows` rows sends at
+    /// `now_ms`, or says in how many seconds the budget can afford it. Venues whose limits are
+    /// kept by their pace have no budget.
+    fn reserve(&self, _rows: u16, _now_ms: i64) -> Result<(), u64> {
+        Ok(())
+    }
 
     /// The newest `rows` buckets of the three cohorts of `instrument` at `period` (a cohort the
     /// venue does not publish is an empty series), with what the fetch cost.
@@ -125,6 +132,17 @@ pub struct Fetched<T = CohortSeries> {
     pub report: UpstreamReport,
     /// Answered from this instance's memo: nothing was sent.
     pub from_memo: bool,
+    /// Answered from the memo past its validity, because the venue could not be asked (the
+    /// request budget was spent, or the venue rate-limited us): how old the answer is.
+    pub stale: Option<Age>,
+}
+
+/// How old a remembered answer served stale is: seconds since it was fetched, and buckets of its
+/// period that can have appeared upstream since.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Age {
+    pub seconds: u64,
+    pub buckets: u32,
 }
 
 impl<T> Fetched<T> {
@@ -133,6 +151,8 @@ impl<T> Fetched<T> {
         Provenance {
             source: source.source(),
             from_memo: self.from_memo,
+            stale: self.stale.is_some(),
+            age: self.stale,
         }
     }
 }
@@ -143,6 +163,10 @@ pub struct Provenance {
     pub source: &'static str,
     /// Served from this instance's memo of upstream answers: no upstream request was sent.
     pub from_memo: bool,
+    /// Served from the memo past its validity because the venue could not be asked; `age` says
+    /// how old (null when not stale).
+    pub stale: bool,
+    pub age: Option<Age>,
 }
 
 /// What one fetch cost upstream, for the call's log line.
@@ -154,6 +178,8 @@ pub struct UpstreamReport {
     pub requests: u32,
     /// `ok`, or the `error.code` the fetch ended with.
     pub outcome: &'static str,
+    /// A remembered answer was served stale instead (the call is then not to be cached).
+    pub stale: bool,
 }
 
 impl UpstreamReport {
@@ -162,6 +188,7 @@ impl UpstreamReport {
         elapsed_ms: 0,
         requests: 0,
         outcome: "ok",
+        stale: false,
     };
 
     /// Nothing sent because the request budget is spent.
@@ -169,10 +196,11 @@ impl UpstreamReport {
         elapsed_ms: 0,
         requests: 0,
         outcome: "upstream_budget_exhausted",
+        stale: false,
     };
 
     /// Two fetches' costs as one (they ran side by side): the requests add up, the slower one's
-    /// time, the first failure's outcome.
+    /// time, the first failure's outcome; stale if either was.
     pub fn and(self, other: UpstreamReport) -> UpstreamReport {
         UpstreamReport {
             elapsed_ms: self.elapsed_ms.max(other.elapsed_ms),
@@ -182,6 +210,7 @@ impl UpstreamReport {
             } else {
                 self.outcome
             },
+            stale: self.stale || other.stale,
         }
     }
 
@@ -203,11 +232,17 @@ mod tests {
             elapsed_ms,
             requests,
             outcome: "ok",
+            stale: false,
         };
         let failed = UpstreamReport {
             elapsed_ms: 30,
             requests: 9,
             outcome: "upstream_timeout",
+            stale: false,
+        };
+        let stale = UpstreamReport {
+            stale: true,
+            ..UpstreamReport::NONE
         };
         let t = UpstreamReport::total(&[
             ok(50, 3),
@@ -216,9 +251,10 @@ mod tests {
             UpstreamReport::REFUSED,
         ]);
         assert_eq!(
-            (t.elapsed_ms, t.requests, t.outcome),
-            (50, 12, "upstream_timeout")
+            (t.elapsed_ms, t.requests, t.outcome, t.stale),
+            (50, 12, "upstream_timeout", false)
         );
+        assert!(UpstreamReport::total(&[ok(50, 3), stale]).stale);
         assert_eq!(UpstreamReport::total(&[]), UpstreamReport::NONE);
     }
 }

@@ -70,6 +70,21 @@ pub enum Attempt<T> {
 pub async fn with_retries<T, F, Fut>(
     what: &'static str,
     deadline: Instant,
+    attempt: F,
+) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Attempt<T>>,
+{
+    with_retries_if(what, deadline, || true, attempt).await
+}
+
+/// [`with_retries`], sending a retry only when `afford()` says the request budget's headroom
+/// can pay for it (it spends it); otherwise the request fails with its last error.
+pub async fn with_retries_if<T, F, Fut>(
+    what: &'static str,
+    deadline: Instant,
+    mut afford: impl FnMut() -> bool,
     mut attempt: F,
 ) -> Result<T, ApiError>
 where
@@ -100,6 +115,10 @@ where
         };
         let pause = jitter(backoff);
         if retries >= MAX_RETRIES || Instant::now() + pause >= deadline {
+            return Err(error);
+        }
+        if !afford() {
+            tracing::warn!(series = what, error = %error, "the request budget's headroom affords no retry; not retried");
             return Err(error);
         }
         tracing::warn!(series = what, attempt = retries, error = %error, "upstream failed; retrying");

@@ -201,10 +201,12 @@ pub fn fetched(
         elapsed_ms: started.elapsed().as_millis() as u64,
         requests: requests.load(Ordering::Relaxed),
         outcome: result.as_ref().map_or_else(ApiError::code, |_| "ok"),
+        stale: false,
     };
     Fetched {
         result,
         report,
         from_memo: false,
+        stale: None,
     }
 }

@@ -1,47 +1,30 @@
 //! What a warm instance keeps between invocations, in memory only, and the one way every
-//! endpoint fetches: memo first, then the venue's request budget, then the venue.
+//! endpoint fetches: memo first, then the venue's request budget, then the venue; and when the
+//! venue cannot be asked (the budget is spent, or it rate-limited us), what the memo remembers
+//! rather than a refusal.
 
 use std::sync::Arc;
 
-use super::budget::RequestBudget;
 use super::memo::Memo;
 use super::refresh::RefreshLedger;
 use super::{Fetched, PositioningSource, UpstreamReport};
 use crate::domain::clock::{newest_visible_bucket, now_ms};
-use crate::domain::{ApiError, CohortSeries, Period, Symbol, Venue};
+use crate::domain::{ApiError, CohortSeries, Period, Symbol};
 
+#[derive(Default)]
 pub struct Warm {
     pub memo: Memo,
-    budgets: Vec<(Venue, RequestBudget)>,
     pub refreshes: RefreshLedger,
 }
 
 impl Warm {
-    /// Each venue's budget, in requests per 5 minutes for this instance.
-    pub fn new(budget: impl Fn(Venue) -> u32) -> Self {
-        Warm {
-            memo: Memo::default(),
-            budgets: Venue::ALL
-                .into_iter()
-                .map(|v| (v, RequestBudget::new(budget(v))))
-                .collect(),
-            refreshes: RefreshLedger::default(),
-        }
-    }
-
-    pub fn budget(&self, venue: Venue) -> &RequestBudget {
-        self.budgets
-            .iter()
-            .find(|(v, _)| *v == venue)
-            .map(|(_, b)| b)
-            .expect("a budget for every venue")
-    }
-
     /// `rows` rows of `symbol` at `period` from `source`: from the memo when it holds them (and
     /// `fresh` is not asked, or the memo already holds the newest bucket that can be out), else
-    /// fetched within the venue's budget and remembered. A fetch the
-    /// budget cannot afford is not sent: the memo answers if it can (even when `fresh` was
-    /// asked), else `503 upstream_budget_exhausted` with the seconds until the budget can.
+    /// fetched within the venue's request budget and remembered. When the budget cannot afford
+    /// the fetch, or the venue rate-limits it, the memo answers if it can: still valid (even when
+    /// `fresh` was asked), or **stale** within [`super::memo::max_stale_buckets`]; otherwise the
+    /// refusal (`503 upstream_budget_exhausted` with the seconds until the budget can, or the
+    /// venue's `503 upstream_rate_limited`).
     pub async fn fetch(
         &self,
         source: &impl PositioningSource,
@@ -66,6 +49,7 @@ impl Warm {
                     result,
                     report: UpstreamReport::NONE,
                     from_memo: true,
+                    stale: None,
                 };
             }
         }
@@ -77,38 +61,32 @@ impl Warm {
         let wide = self
             .memo
             .kept_rows(venue, symbol, period, asked_at)
-            .filter(|kept| *kept > rows && source.max_requests(*kept) == source.max_requests(rows))
+            .filter(|kept| *kept > rows && source.requests(*kept) == source.requests(rows))
             .unwrap_or(rows);
-        let budget = self.budget(venue);
-        let reservation = match budget.reserve(source.max_requests(wide), asked_at) {
-            Ok(r) => r,
-            Err(retry_after_secs) => {
-                // A fresh fetch the budget cannot afford: what the memo holds is still right.
-                let kept = fresh
-                    .then(|| self.memo.get(venue, symbol, period, rows, extras, asked_at))
-                    .flatten();
-                if let Some(result) = kept {
-                    return Fetched {
-                        result,
-                        report: UpstreamReport::NONE,
-                        from_memo: true,
-                    };
-                }
-                tracing::warn!(
-                    venue = venue.id(),
-                    symbol = symbol.as_str(),
-                    retry_after_secs,
-                    "upstream request budget spent; not fetched"
-                );
-                return Fetched {
-                    result: Err(ApiError::UpstreamBudgetExhausted { retry_after_secs }),
-                    report: UpstreamReport::REFUSED,
-                    from_memo: false,
-                };
+        if let Err(retry_after_secs) = source.reserve(wide, asked_at) {
+            if let Some(kept) = self.remembered(source, symbol, period, rows, UpstreamReport::NONE)
+            {
+                return kept;
             }
-        };
+            tracing::warn!(
+                venue = venue.id(),
+                symbol = symbol.as_str(),
+                retry_after_secs,
+                "upstream request budget spent and nothing remembered; not fetched"
+            );
+            return Fetched {
+                result: Err(ApiError::UpstreamBudgetExhausted { retry_after_secs }),
+                report: UpstreamReport::REFUSED,
+                from_memo: false,
+                stale: None,
+            };
+        }
         let fetched = source.fetch(symbol, period, wide).await;
-        budget.settle(reservation, fetched.report.requests);
+        if let Err(ApiError::UpstreamRateLimited { .. }) = &fetched.result {
+            if let Some(kept) = self.remembered(source, symbol, period, rows, fetched.report) {
+                return kept;
+            }
+        }
         let result = fetched.result.map(Arc::new);
         self.memo
             .put(venue, symbol, period, wide, extras, &result, asked_at);
@@ -120,7 +98,46 @@ impl Warm {
             result,
             report: fetched.report,
             from_memo: false,
+            stale: None,
         }
+    }
+
+    /// What the memo can answer for a market the venue cannot be asked about now: the valid
+    /// entry, else a stale one within its bound (the call's `report` then says stale).
+    fn remembered(
+        &self,
+        source: &impl PositioningSource,
+        symbol: &Symbol,
+        period: Period,
+        rows: u16,
+        report: UpstreamReport,
+    ) -> Option<Fetched<Arc<CohortSeries>>> {
+        let (venue, extras, now) = (source.venue(), source.extras(), now_ms());
+        if let Some(result) = self.memo.get(venue, symbol, period, rows, extras, now) {
+            return Some(Fetched {
+                result,
+                report,
+                from_memo: true,
+                stale: None,
+            });
+        }
+        let (series, age) = self.memo.stale(venue, symbol, period, rows, extras, now)?;
+        tracing::info!(
+            venue = venue.id(),
+            symbol = symbol.as_str(),
+            age_secs = age.seconds,
+            age_buckets = age.buckets,
+            "venue not asked; served the remembered answer stale"
+        );
+        Some(Fetched {
+            result: Ok(series),
+            report: UpstreamReport {
+                stale: true,
+                ..report
+            },
+            from_memo: true,
+            stale: Some(age),
+        })
     }
 }
 
@@ -128,26 +145,32 @@ impl Warm {
 mod tests {
     use std::sync::Mutex;
 
+    use super::super::budget::Budget;
     use super::super::Extras;
     use super::*;
-    use crate::domain::{Decimal, Reading};
+    use crate::domain::{Decimal, Reading, Venue};
+
+    const PATH: &str = "/test";
 
     /// A venue answering `rows` buckets per cohort up to the newest that can be out (or, `late`,
-    /// the one before), with or without the open interest, recording the rows of each fetch.
-    #[derive(Default)]
+    /// the one before), with or without the open interest, recording the rows of each fetch; each
+    /// fetch spends 1 of its budget of `budget` per 5 minutes; `rate_limited`: it answers 429.
     struct TestVenue {
         asked: Mutex<Vec<u16>>,
         late: bool,
         open_interest: bool,
-        /// What a fetch reserves from the budget (it sends 3).
-        max_requests: u32,
+        rate_limited: bool,
+        budget: Budget,
     }
 
     impl TestVenue {
-        fn new(max_requests: u32) -> Self {
+        fn new(budget: u32) -> Self {
             TestVenue {
-                max_requests,
-                ..TestVenue::default()
+                asked: Mutex::default(),
+                late: false,
+                open_interest: false,
+                rate_limited: false,
+                budget: Budget::binance(&[PATH], budget, "/klines", 0),
             }
         }
         fn fetches(&self) -> usize {
@@ -171,85 +194,171 @@ mod tests {
                 prices: false,
             }
         }
-        fn max_requests(&self, _rows: u16) -> u32 {
-            self.max_requests
+        fn requests(&self, _rows: u16) -> u32 {
+            3
+        }
+        fn reserve(&self, _rows: u16, now_ms: i64) -> Result<(), u64> {
+            self.budget.reserve(&[(PATH, 1)], now_ms)
         }
         async fn fetch(&self, _: &Symbol, period: Period, rows: u16) -> Fetched {
             self.asked.lock().unwrap().push(rows);
+            let report = UpstreamReport {
+                elapsed_ms: 1,
+                requests: 3,
+                outcome: "ok",
+                stale: false,
+            };
+            if self.rate_limited {
+                return Fetched {
+                    result: Err(ApiError::UpstreamRateLimited {
+                        retry_after_secs: 10,
+                    }),
+                    report: UpstreamReport {
+                        outcome: "upstream_rate_limited",
+                        ..report
+                    },
+                    from_memo: false,
+                    stale: None,
+                };
+            }
             let late = if self.late { period.millis() } else { 0 };
-            let newest = newest_visible_bucket(period, now_ms()) - late;
-            let run: Vec<Reading> = (0..i64::from(rows))
-                .rev()
-                .map(|k| Reading {
-                    timestamp: newest - k * period.millis(),
-                    long_share: Decimal::parse("0.6").unwrap(),
-                    short_share: Decimal::parse("0.4").unwrap(),
-                    long_short_ratio: None,
-                })
-                .collect();
             Fetched {
-                result: Ok(CohortSeries {
-                    retail_crowd: run.clone(),
-                    top_traders_by_accounts: run.clone(),
-                    top_traders_by_position: run,
-                    open_interest: Vec::new(),
-                    prices: Vec::new(),
-                }),
-                report: UpstreamReport {
-                    elapsed_ms: 1,
-                    requests: 3,
-                    outcome: "ok",
-                },
+                result: Ok(series(
+                    newest_visible_bucket(period, now_ms()) - late,
+                    period,
+                    rows,
+                )),
+                report,
                 from_memo: false,
+                stale: None,
             }
         }
     }
 
+    /// `rows` buckets of each cohort up to `newest`.
+    fn series(newest: i64, period: Period, rows: u16) -> CohortSeries {
+        let run: Vec<Reading> = (0..i64::from(rows))
+            .rev()
+            .map(|k| Reading {
+                timestamp: newest - k * period.millis(),
+                long_share: Decimal::parse("0.6").unwrap(),
+                short_share: Decimal::parse("0.4").unwrap(),
+                long_short_ratio: None,
+            })
+            .collect();
+        CohortSeries {
+            retail_crowd: run.clone(),
+            top_traders_by_accounts: run.clone(),
+            top_traders_by_position: run,
+            open_interest: Vec::new(),
+            prices: Vec::new(),
+        }
+    }
+
+    fn coin(c: &str) -> Symbol {
+        Symbol::from_coin(c).unwrap()
+    }
+
     #[tokio::test]
     async fn a_repeat_costs_nothing_and_a_spent_budget_falls_back_to_the_memo_or_says_503() {
-        let venue = TestVenue::new(9);
-        // Room for one worst-case fetch (9) and, once it settles to the 3 it sent, one more.
-        let warm = Warm::new(|_| 12);
-        let btc = Symbol::from_coin("BTC").unwrap();
-        let first = warm.fetch(&venue, &btc, Period::H4, 6, false).await;
+        // Room for two fetches per 5 minutes.
+        let venue = TestVenue::new(2);
+        let warm = Warm::default();
+        let first = warm.fetch(&venue, &coin("BTC"), Period::H4, 6, false).await;
         assert!(first.result.is_ok() && !first.from_memo);
-        let again = warm.fetch(&venue, &btc, Period::H4, 6, false).await;
-        assert!(again.from_memo && again.report.requests == 0);
-        // 3 + 9 fits; then 6 + 9 does not: the budget is spent for new fetches.
-        let eth = Symbol::from_coin("ETH").unwrap();
+        let again = warm.fetch(&venue, &coin("BTC"), Period::H4, 6, false).await;
+        assert!(again.from_memo && again.report.requests == 0 && again.stale.is_none());
         assert!(
             !warm
-                .fetch(&venue, &eth, Period::H4, 6, false)
+                .fetch(&venue, &coin("ETH"), Period::H4, 6, false)
                 .await
                 .from_memo
         );
-        let fresh = warm.fetch(&venue, &btc, Period::H4, 6, true).await;
-        assert!(
-            fresh.result.is_ok() && fresh.from_memo,
-            "the memo answers a refused refresh"
-        );
-        let sol = warm
-            .fetch(
-                &venue,
-                &Symbol::from_coin("SOL").unwrap(),
-                Period::H4,
-                6,
-                false,
-            )
-            .await;
+        // The budget is spent: a refresh of a remembered market is answered by the memo, still
+        // valid, so not stale.
+        let fresh = warm.fetch(&venue, &coin("BTC"), Period::H4, 6, true).await;
+        assert!(fresh.result.is_ok() && fresh.from_memo && fresh.stale.is_none());
+        assert!(!fresh.report.stale);
+        let sol = warm.fetch(&venue, &coin("SOL"), Period::H4, 6, false).await;
         assert_eq!(sol.result.unwrap_err().code(), "upstream_budget_exhausted");
         assert_eq!(venue.fetches(), 2);
     }
 
     #[tokio::test]
+    async fn a_spent_budget_serves_an_expired_market_stale_with_its_age_within_the_bound() {
+        let venue = TestVenue::new(0);
+        let warm = Warm::default();
+        let now = now_ms();
+        let period = Period::M5;
+        // Fetched 10 minutes ago, valid until the 5m bucket after: expired now.
+        let remembered = |minutes_ago: i64, coin: &Symbol| {
+            let at = now - minutes_ago * 60_000;
+            let s = Ok(Arc::new(series(
+                newest_visible_bucket(period, at),
+                period,
+                6,
+            )));
+            warm.memo
+                .put(Venue::Binance, coin, period, 6, Extras::NONE, &s, at);
+        };
+        let btc = coin("BTC");
+        remembered(10, &btc);
+        let stale = warm.fetch(&venue, &btc, period, 6, false).await;
+        let age = stale.stale.expect("served stale");
+        assert!(stale.result.is_ok() && stale.from_memo && stale.report.stale);
+        // Exactly ten minutes: two 5m buckets can have appeared since.
+        assert_eq!((age.seconds, age.buckets), (600, 2));
+        // Twenty minutes behind is past the bound (3 buckets at 5m): the refusal.
+        let eth = coin("ETH");
+        remembered(20, &eth);
+        let refused = warm.fetch(&venue, &eth, period, 6, false).await;
+        assert_eq!(
+            refused.result.unwrap_err().code(),
+            "upstream_budget_exhausted"
+        );
+        assert!(refused.stale.is_none() && !refused.report.stale);
+        assert_eq!(venue.fetches(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_rate_limited_venue_is_answered_from_the_memo_stale_rather_than_refused() {
+        let venue = TestVenue {
+            rate_limited: true,
+            ..TestVenue::new(100)
+        };
+        let warm = Warm::default();
+        let at = now_ms() - 3_600_000;
+        let s = Ok(Arc::new(series(
+            newest_visible_bucket(Period::H1, at),
+            Period::H1,
+            6,
+        )));
+        let btc = coin("BTC");
+        warm.memo
+            .put(Venue::Binance, &btc, Period::H1, 6, Extras::NONE, &s, at);
+        let answer = warm.fetch(&venue, &btc, Period::H1, 6, false).await;
+        assert_eq!(
+            answer.stale.map(|a| a.buckets),
+            Some(1),
+            "{:?}",
+            answer.stale
+        );
+        assert!(answer.result.is_ok());
+        assert_eq!(answer.report.outcome, "upstream_rate_limited");
+        // Nothing remembered: the venue's refusal.
+        let eth = warm.fetch(&venue, &coin("ETH"), Period::H1, 6, false).await;
+        assert_eq!(eth.result.unwrap_err().code(), "upstream_rate_limited");
+    }
+
+    #[tokio::test]
     async fn callers_needing_other_extras_and_fewer_rows_stop_replacing_each_other_s_entry() {
-        let plain = TestVenue::new(3);
+        let plain = TestVenue::new(1_000);
         let with_oi = TestVenue {
             open_interest: true,
-            ..TestVenue::new(3)
+            ..TestVenue::new(1_000)
         };
-        let warm = Warm::new(|_| 1_000);
-        let btc = Symbol::from_coin("BTC").unwrap();
+        let warm = Warm::default();
+        let btc = coin("BTC");
         // 54 rows without the open interest, then 31 with it: the second fetch asks 54 (the same
         // 3 requests) but answers 31.
         let first = warm.fetch(&plain, &btc, Period::H1, 54, false).await;
@@ -268,9 +377,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_refresh_asks_again_only_when_the_memo_lacks_the_newest_bucket() {
-        let warm = Warm::new(|_| 1_000);
-        let btc = Symbol::from_coin("BTC").unwrap();
-        let current = TestVenue::new(9);
+        let warm = Warm::default();
+        let btc = coin("BTC");
+        let current = TestVenue::new(1_000);
         warm.fetch(&current, &btc, Period::H1, 6, false).await;
         let fresh = warm.fetch(&current, &btc, Period::H1, 6, true).await;
         assert!(
@@ -281,9 +390,9 @@ mod tests {
 
         let late = TestVenue {
             late: true,
-            ..TestVenue::new(9)
+            ..TestVenue::new(1_000)
         };
-        let eth = Symbol::from_coin("ETH").unwrap();
+        let eth = coin("ETH");
         warm.fetch(&late, &eth, Period::H1, 6, false).await;
         let again = warm.fetch(&late, &eth, Period::H1, 6, false).await;
         assert!(again.from_memo, "a late series is kept for a while too");

@@ -13,6 +13,7 @@ use crate::domain::{ApiError, Symbol, Venue};
 use crate::edge::CsvFile;
 use crate::maths::screener::{self, Row, SortBy, SortOrder};
 use crate::upstream::fanout::CoinFetched;
+use crate::upstream::Age;
 
 pub use params::{Screen, SCREENER_PARAMS};
 
@@ -36,6 +37,9 @@ pub struct ScreenerData {
     pub upstream_calls: u32,
     /// Coins answered from this instance's memo of upstream answers.
     pub memo_hits: usize,
+    /// Some coins were served stale from the memo (Binance could not be asked): `stale_coins`.
+    pub stale: bool,
+    pub stale_coins: Vec<StaleCoin>,
     /// What became of `refresh=true`: honoured at most once per bucket per API key.
     pub refresh: Refresh,
     /// The pin order in force: BTC, ETH, SOL, then the caller's `pinned`.
@@ -54,6 +58,13 @@ pub struct Counts {
     /// Rows that passed the filters, before `limit`.
     pub matched: usize,
     pub returned: usize,
+}
+
+/// A coin served stale from the memo, and how old its numbers are.
+#[derive(Serialize)]
+pub struct StaleCoin {
+    pub symbol: String,
+    pub age: Age,
 }
 
 #[derive(Serialize)]
@@ -112,6 +123,15 @@ pub fn answer(
     let params = signal_params(config);
     let upstream_calls: u32 = fetched.iter().map(|f| f.fetched.report.requests).sum();
     let memo_hits = fetched.iter().filter(|f| f.fetched.from_memo).count();
+    let stale_coins: Vec<StaleCoin> = fetched
+        .iter()
+        .filter_map(|f| {
+            f.fetched.stale.map(|age| StaleCoin {
+                symbol: f.symbol.to_string(),
+                age,
+            })
+        })
+        .collect();
     let mut lines = Vec::new();
     let mut failures: Vec<(Symbol, ApiError)> = Vec::new();
     for f in fetched {
@@ -158,6 +178,8 @@ pub fn answer(
         },
         upstream_calls,
         memo_hits,
+        stale: !stale_coins.is_empty(),
+        stale_coins,
         refresh,
         pinned: screener::pin_order(&screen.ranking.pinned)
             .iter()

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use reqwest::StatusCode;
 use tokio::time::Instant;
 
+use super::budget::{klines_weight, Budget, Share};
 use super::policy::{self, Attempt, Quiet};
 use super::{Extras, Fetched, PositioningSource, UpstreamReport};
 use crate::domain::clock::now_ms;
@@ -77,18 +78,51 @@ pub fn configured_source(base_url: Option<&str>) -> &'static str {
     source_label(base_url.unwrap_or(DEFAULT_BASE_URL))
 }
 
-/// Built once per warm instance and reused: the pooled HTTP client and Binance's quiet period.
+/// Klines asked for a fetch of `rows` rows: the bar still open comes back too, and is dropped.
+const fn klines_rows(rows: u16) -> usize {
+    rows as usize + PRICE_ROWS_BEYOND + 1
+}
+
+/// This instance's budget on Binance for a function's `share`: its requests on each
+/// `/futures/data/*` path we read, and its klines weight.
+pub fn budget(share: Share) -> Budget {
+    Budget::binance(
+        &[
+            path(Cohort::RetailCrowd),
+            path(Cohort::TopTradersByAccounts),
+            path(Cohort::TopTradersByPosition),
+            OPEN_INTEREST_PATH,
+        ],
+        share.requests,
+        KLINES_PATH,
+        share.klines_weight,
+    )
+}
+
+/// Built once per warm instance and reused: the pooled HTTP client, Binance's quiet period and
+/// this instance's request budget.
 pub struct BinanceClient {
     http: reqwest::Client,
     quiet: Quiet,
+    budget: Budget,
 }
 
 impl BinanceClient {
+    /// With no request budget (tests, local tools).
     pub fn new(http: reqwest::Client) -> Self {
+        BinanceClient::with_budget(http, Budget::unlimited())
+    }
+
+    pub fn with_budget(http: reqwest::Client, budget: Budget) -> Self {
         BinanceClient {
             http,
             quiet: Quiet::default(),
+            budget,
         }
+    }
+
+    pub fn budget(&self) -> &Budget {
+        &self.budget
     }
 
     /// The adapter at `base_url` (the configured one, or [`DEFAULT_BASE_URL`]).
@@ -148,10 +182,23 @@ impl PositioningSource for Binance<'_> {
         }
     }
 
-    /// Three cohorts (and the open interest and the prices if asked), each tried at most
-    /// 1 + [`policy::MAX_RETRIES`] times.
-    fn max_requests(&self, _rows: u16) -> u32 {
-        (3 + u32::from(self.open_interest) + u32::from(self.prices)) * (1 + policy::MAX_RETRIES)
+    /// Three cohorts, and the open interest and the prices if asked.
+    fn requests(&self, _rows: u16) -> u32 {
+        3 + u32::from(self.open_interest) + u32::from(self.prices)
+    }
+
+    /// One request on each path this fetch reads, the klines at their weight.
+    fn reserve(&self, rows: u16, now_ms: i64) -> Result<(), u64> {
+        let rows = rows.min(MAX_ROWS);
+        let mut sends: Vec<(&'static str, u32)> =
+            Cohort::ALL.into_iter().map(|c| (path(c), 1)).collect();
+        if self.open_interest {
+            sends.push((OPEN_INTEREST_PATH, 1));
+        }
+        if self.prices {
+            sends.push((KLINES_PATH, klines_weight(klines_rows(rows))));
+        }
+        self.client.budget.reserve(&sends, now_ms)
     }
 
     /// The three series fetched concurrently within one deadline. All three empty means Binance
@@ -164,11 +211,13 @@ impl PositioningSource for Binance<'_> {
             elapsed_ms: started.elapsed().as_millis() as u64,
             requests: requests.load(Ordering::Relaxed),
             outcome: result.as_ref().map_or_else(ApiError::code, |_| "ok"),
+            stale: false,
         };
         Fetched {
             result,
             report,
             from_memo: false,
+            stale: None,
         }
     }
 }
@@ -191,10 +240,15 @@ impl Binance<'_> {
                 self.base_url,
                 path(cohort)
             );
-            policy::with_retries(cohort.id(), deadline, move || {
-                let url = url.clone();
-                async move { self.attempt(&url, symbol, parse_series, requests).await }
-            })
+            policy::with_retries_if(
+                cohort.id(),
+                deadline,
+                self.afford(path(cohort), 1),
+                move || {
+                    let url = url.clone();
+                    async move { self.attempt(&url, symbol, parse_series, requests).await }
+                },
+            )
         };
         let open_interest = async {
             if !self.open_interest {
@@ -204,26 +258,31 @@ impl Binance<'_> {
                 "{}{OPEN_INTEREST_PATH}?symbol={symbol}&period={period}&limit={rows}",
                 self.base_url
             );
-            policy::with_retries("open_interest", deadline, || {
-                let url = url.clone();
-                async move {
-                    self.attempt(&url, symbol, parse_open_interest, requests)
-                        .await
-                }
-            })
+            policy::with_retries_if(
+                "open_interest",
+                deadline,
+                self.afford(OPEN_INTEREST_PATH, 1),
+                || {
+                    let url = url.clone();
+                    async move {
+                        self.attempt(&url, symbol, parse_open_interest, requests)
+                            .await
+                    }
+                },
+            )
             .await
         };
         let prices = async {
             if !self.prices {
                 return Ok(Vec::new());
             }
-            // The bar still open comes back too, and is dropped.
-            let klines = usize::from(rows) + PRICE_ROWS_BEYOND + 1;
+            let klines = klines_rows(rows);
             let url = format!(
                 "{}{KLINES_PATH}?symbol={symbol}&interval={period}&limit={klines}",
                 self.base_url
             );
-            policy::with_retries("klines", deadline, || {
+            let weight = klines_weight(klines);
+            policy::with_retries_if("klines", deadline, self.afford(KLINES_PATH, weight), || {
                 let url = url.clone();
                 async move {
                     let parse = |body: &[u8]| parse_klines(body, now_ms());
@@ -264,6 +323,11 @@ impl Binance<'_> {
                 empty.join(" and ")
             ))),
         }
+    }
+
+    /// Whether the budget's headroom pays for a retry of `units` on `path` (and spends it).
+    fn afford(&self, path: &'static str, units: u32) -> impl FnMut() -> bool + '_ {
+        move || self.client.budget.retry(path, units, now_ms())
     }
 
     /// One request to `url`, counted in `requests` as it is sent.

@@ -90,9 +90,9 @@ impl PositioningSource for Bitget<'_> {
         parse::instrument(symbol)
     }
 
-    /// Three paths, each tried at most 1 + [`policy::MAX_RETRIES`] times.
-    fn max_requests(&self, _rows: u16) -> u32 {
-        3 * (1 + policy::MAX_RETRIES)
+    /// Three paths.
+    fn requests(&self, _rows: u16) -> u32 {
+        3
     }
 
     /// The three series as Bitget gives them (it takes no row count: the newest `rows` of what

@@ -91,9 +91,9 @@ impl PositioningSource for Bybit<'_> {
         parse::period(period).is_some()
     }
 
-    /// One request, tried at most 1 + [`policy::MAX_RETRIES`] times.
-    fn max_requests(&self, _rows: u16) -> u32 {
-        1 + policy::MAX_RETRIES
+    /// One request.
+    fn requests(&self, _rows: u16) -> u32 {
+        1
     }
 
     /// The all-accounts series only (Bybit publishes no other); its open interest is not read

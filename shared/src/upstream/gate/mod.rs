@@ -91,9 +91,9 @@ impl PositioningSource for Gate<'_> {
         parse::period(period).is_some()
     }
 
-    /// One path × its pages, each tried at most 1 + [`policy::MAX_RETRIES`] times.
-    fn max_requests(&self, rows: u16) -> u32 {
-        u32::from(pages(rows)) * (1 + policy::MAX_RETRIES)
+    /// One path × its pages.
+    fn requests(&self, rows: u16) -> u32 {
+        u32::from(pages(rows))
     }
 
     async fn fetch(&self, symbol: &Symbol, period: Period, rows: u16) -> Fetched {

@@ -101,9 +101,9 @@ impl PositioningSource for Okx<'_> {
         parse::instrument(symbol)
     }
 
-    /// Four paths × their pages, each tried at most 1 + [`policy::MAX_RETRIES`] times.
-    fn max_requests(&self, rows: u16) -> u32 {
-        4 * u32::from(pages(rows)) * (1 + policy::MAX_RETRIES)
+    /// Four paths × their pages.
+    fn requests(&self, rows: u16) -> u32 {
+        4 * u32::from(pages(rows))
     }
 
     async fn fetch(&self, symbol: &Symbol, period: Period, rows: u16) -> Fetched {
