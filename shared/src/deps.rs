@@ -118,3 +118,24 @@ impl Deps {
         (config, binance)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::clock::now_ms;
+    use crate::upstream::PositioningSource;
+
+    #[tokio::test]
+    async fn the_configured_budget_percentage_applies_to_the_next_fetch() {
+        let config = Config {
+            binance_request_budget: Some(10),
+            binance_budget_pct: 50,
+            ..Config::default()
+        };
+        let deps = Deps::fixed(config).unwrap();
+        let (_, binance) = deps.binance().await;
+        let now = now_ms();
+        let fits = (0..10).filter(|_| binance.reserve(6, now).is_ok()).count();
+        assert_eq!(fits, 5, "half of 10 per path");
+    }
+}

@@ -155,6 +155,22 @@ async fn a_changed_parameter_is_seen_after_the_refresh_interval_and_not_before()
 }
 
 #[tokio::test]
+async fn an_operator_lowers_the_binance_budget_through_ssm_without_a_deploy() {
+    let Some(moto) = moto() else { return };
+    let ssm = client(&moto.endpoint);
+    let name = "/smartmoney-api/budget/binance_budget_pct";
+    put(&ssm, name, "40").await;
+    let source = Some(SsmSource::new(ssm.clone(), "/smartmoney-api/budget"));
+    let refreshing = Settings::with_source(env_config(), source, Duration::ZERO).await;
+    assert_eq!(refreshing.current().await.binance_budget_pct, 40);
+    // Out of 1..=100: ignored, the last good value serves.
+    put(&ssm, name, "0").await;
+    assert_eq!(refreshing.current().await.binance_budget_pct, 40);
+    put(&ssm, name, "25").await;
+    assert_eq!(refreshing.current().await.binance_budget_pct, 25);
+}
+
+#[tokio::test]
 async fn when_ssm_is_unreachable_the_environment_serves_at_once() {
     let endpoint = format!("http://127.0.0.1:{}", free_port());
     let started = Instant::now();

@@ -243,6 +243,17 @@ mod tests {
             ("BINANCE_REQUEST_BUDGET", "0"),
         ]));
         assert_eq!(c, Config::default());
+        for (text, pct) in [
+            ("50", 50),
+            (" 1 ", 1),
+            ("100", 100),
+            ("0", 100),
+            ("101", 100),
+            ("x", 100),
+        ] {
+            let c = Config::from_lookup(|n| (n == "BINANCE_BUDGET_PCT").then(|| text.to_string()));
+            assert_eq!(c.binance_budget_pct, pct, "{text:?}");
+        }
         let c = Config::from_lookup(lookup(&[("BINANCE_REQUEST_BUDGET", " 1000000 ")]));
         assert_eq!(c.binance_request_budget, Some(1_000_000));
     }
