@@ -106,11 +106,12 @@ def standin():
     s.proc.wait(10)
 
 
-@pytest.fixture(scope="session")
-def api(standin):
-    """Base URL of `cargo lambda watch` serving every function over the stand-in."""
+def serve(standin, log_path: pathlib.Path, extra_env: list[str], warm: list[tuple[str, dict | None]]):
+    """`cargo lambda watch` serving every function over the stand-in on a free port, with
+    `extra_env`; yields its base URL once every `(route, params)` of `warm` has answered once
+    (the first call to each function compiles it)."""
     port = free_port()
-    log = open(ROOT / "target" / "e2e-cargo-lambda-watch.log", "w")
+    log = open(log_path, "w")
     proc = subprocess.Popen(
         cargo_lambda()
         + [
@@ -119,9 +120,7 @@ def api(standin):
             *[a for v in ("BINANCE", "OKX", "BYBIT", "GATE", "BITGET")
               for a in ("--env-var", f"{v}_BASE_URL={standin.base_url}")],
             "--env-var", "RUST_LOG=info",
-            # The suite calls the screener far more often than one real instance may: lift its
-            # per-instance upstream budget here (the budget itself is tested in the handler tests).
-            "--env-var", "BINANCE_REQUEST_BUDGET=1000000",
+            *extra_env,
         ],
         cwd=ROOT,
         stdout=log,
@@ -129,24 +128,48 @@ def api(standin):
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
-    # The first call to each function compiles it: wait for every route to answer once.
     deadline = time.time() + float(os.environ.get("E2E_WARMUP_SECONDS", "900"))
-    for route in ROUTES:
-        while True:
-            assert proc.poll() is None, (ROOT / "target" / "e2e-cargo-lambda-watch.log").read_text()[-3000:]
-            try:
-                r = requests.get(f"{base}{route}", params={"period": "1h"} if route != "/v1/meta" else None, timeout=600)
-                if r.headers.get("content-type", "").startswith("application/json") and r.status_code in (200, 404, 502):
-                    break
-            except requests.RequestException:
-                pass
-            assert time.time() < deadline, f"{route} never answered"
-            time.sleep(1)
+    try:
+        for route, params in warm:
+            while True:
+                assert proc.poll() is None, log_path.read_text()[-3000:]
+                try:
+                    r = requests.get(f"{base}{route}", params=params, timeout=600)
+                    if r.headers.get("content-type", "").startswith("application/json") and r.status_code in (200, 404, 502):
+                        break
+                except requests.RequestException:
+                    pass
+                assert time.time() < deadline, f"{route} never answered"
+                time.sleep(1)
+        yield base
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(20)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def api(standin):
+    """Base URL of `cargo lambda watch` serving every function over the stand-in."""
+    warm = [(route, {"period": "1h"} if route != "/v1/meta" else None) for route in ROUTES]
+    # The suite calls the screener far more often than one real instance may: lift its
+    # per-instance upstream budget here (the budget itself is tested in the handler tests and
+    # by `api_as_deployed`).
+    server = serve(standin, LOG, ["--env-var", "BINANCE_REQUEST_BUDGET=1000000"], warm)
+    base = next(server)
     standin.reset()
     yield base
-    os.killpg(proc.pid, 15)
-    proc.wait(20)
-    log.close()
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def api_as_deployed(standin):
+    """`cargo lambda watch` with each function's request budget as deployed (the capacity
+    model's share per instance), warmed on a coin the tests using it do not ask about."""
+    warm = [(route, {"coin": "LINK", "period": "1h"}) for route in ("/v1/signal", "/v1/history")]
+    server = serve(standin, ROOT / "target" / "e2e-as-deployed.log", [], warm)
+    yield next(server)
+    server.close()
 
 
 @pytest.fixture(scope="session")
