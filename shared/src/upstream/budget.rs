@@ -69,7 +69,12 @@ pub struct Share {
     pub klines_weight: u32,
 }
 
-/// The plan: every fresh fetch sends one request on each cohort path (and on `openInterestHist`
+/// The plan. `instances`: what the tiers' full load keeps busy at once (71 req/s, an answer ~1 ms
+/// from the memo and ~55 ms fresh at a 50 ms round trip): two for the five routes that carry most
+/// of it, one for exchanges, track-record, chart and MCP (a few requests per second each; a
+/// second exchanges instance would also pace the other venues on its own).
+///
+/// Every fresh fetch sends one request on each cohort path (and on `openInterestHist`
 /// for the signal, the screener's changes, exchanges and MCP's tools), so a share of `n` is `n`
 /// distinct markets per 5 minutes for one instance. Sizes from what one instance of each meets
 /// under the tiers' full mix from cold (`scripts/loadtest`: 20 coins × 3 periods, history at two
@@ -108,25 +113,25 @@ pub const CAPACITY_MODEL: [Share; 9] = [
     },
     Share {
         route: "/v1/exchanges",
-        instances: 2,
+        instances: 1,
         requests: 60,
         klines_weight: 0,
     },
     Share {
         route: "/v1/track-record",
-        instances: 2,
+        instances: 1,
         requests: 80,
         klines_weight: 1_500,
     },
     Share {
         route: "/v1/chart",
-        instances: 2,
+        instances: 1,
         requests: 70,
         klines_weight: 0,
     },
     Share {
         route: "/v1/mcp",
-        instances: 2,
+        instances: 1,
         requests: 70,
         klines_weight: 600,
     },
