@@ -62,6 +62,49 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_csv_answered_stale_from_the_memo_says_so_in_its_headers() {
+        use shared::domain::clock::now_ms;
+        use shared::domain::{Period, Symbol, Venue};
+        use shared::upstream::{Extras, PositioningSource};
+        use std::sync::Arc;
+
+        let (standin, mut deps) = setup(demo()).await;
+        shared::testing::with_binance_budget(&mut deps, 0);
+        // 500 rows of BTCUSDT 1h, remembered from an hour ago.
+        let btc = Symbol::from_symbol("BTCUSDT").unwrap();
+        let (_, binance) = deps.binance().await;
+        let kept = binance
+            .fetch(&btc, Period::H1, 500)
+            .await
+            .result
+            .map(Arc::new);
+        let hour_ago = now_ms() - HOUR;
+        (deps.warm.memo).put(
+            Venue::Binance,
+            &btc,
+            Period::H1,
+            500,
+            Extras::NONE,
+            &kept,
+            hour_ago,
+        );
+        let sent = standin.requests().len();
+
+        let rest = include_str!("../../../events/history.json");
+        let csv_event = shared::testing::with_query(rest, &[("format", "csv")]);
+        let r = function_handler(&deps, lambda_http::request::from_str(&csv_event).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+        assert_eq!(r.headers()["x-stale"], "true");
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let (_, rows) = shared::testing::csv_table(&r);
+        assert_eq!(rows.len(), 24);
+        assert_eq!(standin.requests().len(), sent, "nothing sent");
+    }
+
+    #[tokio::test]
     async fn format_csv_is_the_json_points_cell_for_cell_with_a_file_name_and_errors_stay_json() {
         let (standin, deps) = setup(demo()).await;
         let rest = include_str!("../../../events/history.json");
