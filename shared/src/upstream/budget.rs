@@ -78,19 +78,20 @@ pub struct Share {
 /// for the signal, the screener's changes, exchanges and MCP's tools), so a share of `n` is `n`
 /// distinct markets per 5 minutes for one instance. Sizes from what one instance of each meets
 /// under the tiers' full mix from cold (`scripts/loadtest`: 20 coins × 3 periods, history at two
-/// limits, the screener's 20-coin screens at 3 periods); track-record's klines (503 rows, weight
-/// 5) and MCP's track_record tool share the klines plan.
+/// limits, the screener's 20-coin screens at 3 periods; MCP answers every tool from its one
+/// instance's share); track-record's klines (503 rows, weight 5) and MCP's track_record tool
+/// share the klines plan.
 pub const CAPACITY_MODEL: [Share; 9] = [
     Share {
         route: "/v1/positioning",
         instances: 2,
-        requests: 110,
+        requests: 100,
         klines_weight: 0,
     },
     Share {
         route: "/v1/divergence",
         instances: 2,
-        requests: 110,
+        requests: 100,
         klines_weight: 0,
     },
     Share {
@@ -114,13 +115,13 @@ pub const CAPACITY_MODEL: [Share; 9] = [
     Share {
         route: "/v1/exchanges",
         instances: 1,
-        requests: 60,
+        requests: 50,
         klines_weight: 0,
     },
     Share {
         route: "/v1/track-record",
         instances: 1,
-        requests: 80,
+        requests: 70,
         klines_weight: 1_500,
     },
     Share {
@@ -132,7 +133,7 @@ pub const CAPACITY_MODEL: [Share; 9] = [
     Share {
         route: "/v1/mcp",
         instances: 1,
-        requests: 70,
+        requests: 110,
         klines_weight: 600,
     },
 ];
