@@ -315,30 +315,25 @@ async fn a_retry_the_budget_s_headroom_cannot_afford_is_not_sent() {
             klines_weight: 0,
         })
     };
-    // 9 per path plans 9 and allows 10 with the headroom: the first attempt reserved, one retry.
-    let mut s = setup().await;
-    s.client = BinanceClient::with_budget(policy::http_client().unwrap(), budget(9));
-    s.standin
-        .push_fault(Fault::new(FaultKind::ServerError).once());
-    let source = s.client.at(Some(&s.standin.base_url()));
-    source
-        .reserve(NEWEST_ROWS, shared::domain::clock::now_ms())
-        .unwrap();
-    let o = s.fetch().await;
-    assert_eq!(o.requests, 4, "three cohorts and one retry");
-    expect_series(o);
-
-    // 1 per path plans 1 and allows 1: no headroom, so the retry is not sent.
-    s.client = BinanceClient::with_budget(policy::http_client().unwrap(), budget(1));
-    s.standin
-        .push_fault(Fault::new(FaultKind::ServerError).once());
-    let source = s.client.at(Some(&s.standin.base_url()));
-    source
-        .reserve(NEWEST_ROWS, shared::domain::clock::now_ms())
-        .unwrap();
-    let o = s.fetch().await;
-    assert_eq!(o.requests, 3, "no retry");
-    assert_eq!(o.result.unwrap_err().code(), "upstream_error");
+    // 9 per path plans 9 and allows 10 with the headroom: one retry fits. 1 per path plans 1 and
+    // allows 1: no headroom, so the retry is not sent and the fetch fails as it would have.
+    for (requests, sent, ok) in [(9, 4, true), (1, 3, false)] {
+        let mut s = setup().await;
+        s.client = BinanceClient::with_budget(policy::http_client().unwrap(), budget(requests));
+        s.standin
+            .push_fault(Fault::new(FaultKind::ServerError).once());
+        // As Warm::fetch does: the first attempts are reserved before the fetch.
+        let source = s.client.at(Some(&s.standin.base_url()));
+        source
+            .reserve(NEWEST_ROWS, shared::domain::clock::now_ms())
+            .unwrap();
+        let o = s.fetch().await;
+        assert_eq!(
+            (o.requests, o.result.is_ok()),
+            (sent, ok),
+            "budget {requests}"
+        );
+    }
 }
 
 // ---------- bodies that are not the expected array ----------
