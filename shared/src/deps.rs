@@ -6,33 +6,18 @@ use std::sync::Arc;
 
 use crate::config::{Config, Settings};
 use crate::domain::Venue;
-use crate::upstream::binance::{self, Binance, BinanceClient};
-use crate::upstream::bitget::{self, Bitget};
+use crate::upstream::binance::{self, Binance};
 use crate::upstream::budget::{share, Budget, Share};
-use crate::upstream::bybit::{self, Bybit};
-use crate::upstream::gate::{self, Gate};
-use crate::upstream::okx::{self, Okx};
 use crate::upstream::policy;
-use crate::upstream::request::VenueClient;
+use crate::upstream::registry::{Clients, VenueAdapter};
 use crate::upstream::warm::Warm;
+use crate::upstream::Extras;
 
 pub struct Deps {
     pub settings: Settings,
-    pub binance: BinanceClient,
-    pub okx: VenueClient,
-    pub bybit: VenueClient,
-    pub gate: VenueClient,
-    pub bitget: VenueClient,
+    /// Every venue's client (`upstream::registry`).
+    pub clients: Clients,
     pub warm: Warm,
-}
-
-/// Every venue's adapter at its configured base URL, for the functions that read them all.
-pub struct Venues<'a> {
-    pub binance: Binance<'a>,
-    pub okx: Okx<'a>,
-    pub bybit: Bybit<'a>,
-    pub gate: Gate<'a>,
-    pub bitget: Bitget<'a>,
 }
 
 impl Deps {
@@ -79,14 +64,9 @@ impl Deps {
     /// One HTTP client shared by every venue's adapter. Binance's limits are kept by its request
     /// budget; the other venues' limits are per second and kept by each adapter's pace.
     fn with(settings: Settings, binance_budget: Budget) -> Result<Self, reqwest::Error> {
-        let http = policy::http_client()?;
         Ok(Deps {
             settings,
-            binance: BinanceClient::with_budget(http.clone(), binance_budget),
-            okx: okx::client(http.clone()),
-            bybit: bybit::client(http.clone()),
-            gate: gate::client(http.clone()),
-            bitget: bitget::client(http),
+            clients: Clients::new(policy::http_client()?, binance_budget),
             warm: Warm::default(),
         })
     }
@@ -94,27 +74,32 @@ impl Deps {
     /// The configuration in force, with the operator's budget percentage applied.
     async fn config(&self) -> Arc<Config> {
         let config = self.settings.current().await;
-        self.binance.budget().set_pct(config.binance_budget_pct);
+        self.clients
+            .binance
+            .budget()
+            .set_pct(config.binance_budget_pct);
         config
     }
 
-    /// The configuration in force and every venue's adapter at its configured base URL.
-    pub async fn venues(&self) -> (Arc<Config>, Venues<'_>) {
+    /// The configuration in force and the adapters of the venues `asked` (in the order asked),
+    /// each at its configured base URL and reading `extras` where it has them to ask for.
+    pub async fn venues(
+        &self,
+        asked: &[Venue],
+        extras: Extras,
+    ) -> (Arc<Config>, Vec<VenueAdapter<'_>>) {
         let config = self.config().await;
-        let venues = Venues {
-            binance: self.binance.at(config.base_url(Venue::Binance)),
-            okx: Okx::at(&self.okx, config.base_url(Venue::Okx)),
-            bybit: Bybit::at(&self.bybit, config.base_url(Venue::Bybit)),
-            gate: Gate::at(&self.gate, config.base_url(Venue::Gate)),
-            bitget: Bitget::at(&self.bitget, config.base_url(Venue::Bitget)),
-        };
-        (config, venues)
+        let adapters = asked
+            .iter()
+            .map(|&venue| self.clients.adapter(venue, config.base_url(venue), extras))
+            .collect();
+        (config, adapters)
     }
 
     /// The configuration in force and the Binance adapter at its configured base URL.
     pub async fn binance(&self) -> (Arc<Config>, Binance<'_>) {
         let config = self.config().await;
-        let binance = self.binance.at(config.base_url(Venue::Binance));
+        let binance = self.clients.binance.at(config.base_url(Venue::Binance));
         (config, binance)
     }
 }

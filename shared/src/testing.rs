@@ -29,7 +29,7 @@ pub fn with_binance_budget(deps: &mut Deps, requests: u32) {
         klines_weight: requests,
     };
     let http = crate::upstream::policy::http_client().expect("HTTP client builds");
-    deps.binance = BinanceClient::with_budget(http, binance::budget(share));
+    deps.clients.binance = BinanceClient::with_budget(http, binance::budget(share));
 }
 
 /// An API Gateway event from its JSON (an `events/*.json` file).

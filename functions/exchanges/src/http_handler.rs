@@ -5,8 +5,8 @@ use lambda_http::{Body, Error, Request, Response};
 use shared::edge::Call;
 use shared::endpoints::exchanges::{self, VenueFetch};
 use shared::endpoints::Format;
-use shared::upstream::fanout::fetch_venue;
-use shared::upstream::UpstreamReport;
+use shared::upstream::fanout::fetch_venues;
+use shared::upstream::{Extras, UpstreamReport};
 use shared::Deps;
 
 pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
@@ -15,20 +15,16 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
         let params = call.params(exchanges::PARAMS, exchanges::params)?;
         let (symbol, period, rows) = (&params.market.symbol, params.market.period, params.rows());
         call.record_market(Some(symbol), period);
-        let (config, venues) = deps.venues().await;
-        let binance = venues.binance.with_open_interest();
-        let (asked, warm) = (&params.venues, &deps.warm);
+        // The open interest in USD weighs each venue's gap (Binance reads it on request).
+        let with_open_interest = Extras {
+            open_interest: true,
+            ..Extras::NONE
+        };
+        let (config, venues) = deps.venues(&params.venues, with_open_interest).await;
         // Every venue asked for, side by side, each under its own deadline: one round trip.
-        let (binance, okx, bybit, gate, bitget) = tokio::join!(
-            fetch_venue(&binance, asked, warm, symbol, period, rows),
-            fetch_venue(&venues.okx, asked, warm, symbol, period, rows),
-            fetch_venue(&venues.bybit, asked, warm, symbol, period, rows),
-            fetch_venue(&venues.gate, asked, warm, symbol, period, rows),
-            fetch_venue(&venues.bitget, asked, warm, symbol, period, rows),
-        );
-        let fetches: Vec<VenueFetch> = [binance, okx, bybit, gate, bitget]
+        let fetches: Vec<VenueFetch> = fetch_venues(&venues, &deps.warm, symbol, period, rows)
+            .await
             .into_iter()
-            .flatten()
             .map(VenueFetch::from)
             .collect();
         call.record_upstream(UpstreamReport::total(

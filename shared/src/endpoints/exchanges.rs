@@ -13,7 +13,7 @@ use crate::domain::{ApiError, Cohort, CohortSeries, Fixed, Pct, Period, Reading,
 use crate::edge::CsvFile;
 use crate::maths::aggregate::{self, SeriesPoint, Smoothed, VenueGaps};
 use crate::upstream::fanout::VenueFetched;
-use crate::upstream::{Age, UpstreamReport, STANDIN_SOURCE};
+use crate::upstream::{Age, UpstreamReport, VenueFacts, Weight, STANDIN_SOURCE};
 
 pub const ROUTE: &str = "/v1/exchanges";
 pub const PARAMS: &[&str] = &["coin", "symbol", "period", "venues", "limit", "format"];
@@ -116,7 +116,8 @@ pub enum VenueResult {
 /// One requested venue's fetch, as the answer reads it.
 #[derive(Clone, Debug)]
 pub struct VenueFetch {
-    pub venue: Venue,
+    /// What the venue is.
+    pub facts: &'static VenueFacts,
     pub instrument: String,
     pub source: &'static str,
     pub from_memo: bool,
@@ -142,7 +143,7 @@ impl From<VenueFetched> for VenueFetch {
             ),
         };
         VenueFetch {
-            venue: f.venue,
+            facts: f.facts,
             instrument: f.instrument,
             source: f.source,
             from_memo,
@@ -154,6 +155,10 @@ impl From<VenueFetched> for VenueFetch {
 }
 
 impl VenueFetch {
+    pub fn venue(&self) -> Venue {
+        self.facts.venue
+    }
+
     /// A failure that may pass (not an unknown instrument, not an unsupported period): the
     /// answer must not be kept as if it were complete.
     pub fn failed_for_now(&self) -> bool {
@@ -211,27 +216,6 @@ pub struct ExchangesData {
     pub series: Vec<SeriesPoint>,
 }
 
-/// What "top" means on `venue`, in words: gap levels are not comparable across venues.
-pub const fn top_definition(venue: Venue) -> &'static str {
-    match venue {
-        Venue::Binance => "top 20% of accounts by margin balance",
-        Venue::Okx => "top 5% of accounts by open-position value",
-        Venue::Bybit => "none: Bybit publishes no top-trader series",
-        Venue::Gate => "not published by Gate",
-        Venue::Bitget => "not published by Bitget (its \"large holders\")",
-    }
-}
-
-/// Where the weight's open interest comes from, for a venue that has one.
-const fn weight_source(venue: Venue) -> &'static str {
-    match venue {
-        Venue::Binance => "openInterestHist sumOpenInterestValue",
-        Venue::Okx => "open-interest-history oiUsd",
-        Venue::Gate => "contract_stats open_interest_usd",
-        Venue::Bybit | Venue::Bitget => "",
-    }
-}
-
 /// The answer, from each requested venue's fetch (in answer order). `Err` only when no venue
 /// answered: the first failing venue's error, as a single-venue endpoint would give it, or a 400
 /// naming `period` when no requested venue publishes it.
@@ -258,7 +242,7 @@ pub fn answer(
     let gaps: Vec<(Venue, Vec<(i64, Pct)>)> = fetches
         .iter()
         .filter_map(|f| match &f.result {
-            VenueResult::Fetched(series) => Some((f.venue, position_gaps(series))),
+            VenueResult::Fetched(series) => Some((f.venue(), position_gaps(series))),
             _ => None,
         })
         .collect();
@@ -339,7 +323,7 @@ fn no_venue_answered(fetches: &[VenueFetch], period: Period) -> ApiError {
         _ => None,
     });
     first_failure.unwrap_or_else(|| {
-        let names: Vec<&str> = fetches.iter().map(|f| f.venue.name()).collect();
+        let names: Vec<&str> = fetches.iter().map(|f| f.venue().name()).collect();
         ApiError::invalid(
             "period",
             format!(
@@ -415,7 +399,7 @@ fn venue_row(
     period: Period,
     now: Option<&aggregate::Aggregate>,
 ) -> VenueRow {
-    let venue = fetch.venue;
+    let (venue, facts) = (fetch.venue(), fetch.facts);
     let (status, message) = match &fetch.result {
         VenueResult::Fetched(_) if newest.is_none() => (
             "upstream_error",
@@ -446,23 +430,22 @@ fn venue_row(
     let open_interest_usd = input
         .zip(at)
         .and_then(|(i, t)| aggregate::open_interest_at(i.open_interest_usd, period, t));
-    let weight_basis = match (status, weight) {
-        (_, Some((_, Some(_)))) => format!(
-            "open interest in USD at the aggregate's bucket ({})",
-            weight_source(venue)
-        ),
-        (_, Some((_, None))) if venue == Venue::Bitget => "not weighted: Bitget publishes only \
-             its current open interest, in coins, which cannot weigh a past bucket; counted in \
-             the equal-weighted and median values"
-            .to_string(),
-        (_, Some((_, None))) => "not weighted: no open interest at or just before the \
+    let weight_basis = match (status, weight, &facts.weight) {
+        (_, Some((_, Some(_))), Weight::OpenInterestUsd { field }) => {
+            format!("open interest in USD at the aggregate's bucket ({field})")
+        }
+        (_, Some((_, _)), Weight::Unweighted { why }) => {
+            format!("not weighted: {why}; counted in the equal-weighted and median values")
+        }
+        (_, Some((_, _)), _) => "not weighted: no open interest at or just before the \
              aggregate's bucket; counted in the equal-weighted and median values"
             .to_string(),
-        ("ok", None) if venue == Venue::Bybit => {
-            "not in the aggregate: Bybit publishes no top-trader series".to_string()
-        }
-        ("ok", None) => "not in the aggregate: no position gap at the aggregate's bucket".into(),
-        (status, None) => format!("not in the aggregate: {status}"),
+        ("ok", None, _) if !facts.publishes(Cohort::TopTradersByPosition) => format!(
+            "not in the aggregate: {} publishes no top-trader series",
+            venue.name()
+        ),
+        ("ok", None, _) => "not in the aggregate: no position gap at the aggregate's bucket".into(),
+        (status, None, _) => format!("not in the aggregate: {status}"),
     };
     VenueRow {
         venue: venue.id(),
@@ -475,7 +458,7 @@ fn venue_row(
         top_positions_long_pct: newest.and_then(|n| n.top_positions),
         account_gap: gap(newest.and_then(|n| n.top_accounts)),
         position_gap: gap(newest.and_then(|n| n.top_positions)),
-        top_definition: top_definition(venue),
+        top_definition: facts.top_definition,
         open_interest_usd,
         weight: weight.and_then(|(_, w)| *w),
         weight_basis,

@@ -1,4 +1,4 @@
-//! Many venues' series of one coin for one call ([`fetch_venue`], joined by the caller), and
+//! Many venues' series of one coin for one call ([`fetch_venues`]), and
 //! many coins' series for one call: at most [`CONCURRENCY`] coins fetching at a time (three
 //! concurrent requests each, so at most 24 in flight), each through the instance's memo and
 //! request budget. 20 coins at 50 ms per upstream answer take
@@ -12,8 +12,8 @@ use std::task::Poll;
 use tokio::sync::Semaphore;
 
 use super::warm::Warm;
-use super::{Fetched, PositioningSource};
-use crate::domain::{CohortSeries, Period, Symbol, Venue};
+use super::{Fetched, PositioningSource, VenueFacts};
+use crate::domain::{CohortSeries, Period, Symbol};
 
 /// Coins fetched at the same time.
 pub const CONCURRENCY: usize = 8;
@@ -24,12 +24,11 @@ pub struct CoinFetched {
     pub fetched: Fetched<Arc<CohortSeries>>,
 }
 
-/// Every coin's series (in the order given), each through [`Warm::fetch`] (`fresh`: past the
-/// memo), at most [`CONCURRENCY`] coins at a time.
 /// One venue's fetch of one coin, for an answer that reads several venues.
 #[derive(Debug)]
 pub struct VenueFetched {
-    pub venue: Venue,
+    /// What the venue is.
+    pub facts: &'static VenueFacts,
     /// The venue's own name for the coin's perpetual.
     pub instrument: String,
     pub source: &'static str,
@@ -37,32 +36,37 @@ pub struct VenueFetched {
     pub fetched: Option<Fetched<Arc<CohortSeries>>>,
 }
 
-/// `source`'s series of `symbol` through the instance's memo and budget, unless the venue does
-/// not publish `period`; `None` (nothing at all) when the caller did not ask for the venue.
-pub async fn fetch_venue(
-    source: &impl PositioningSource,
-    asked: &[Venue],
+/// Each venue's series of `symbol`, side by side (one round trip), each through the instance's
+/// memo and budget, except from a venue that does not publish `period` (nothing is asked of
+/// it). In the order given.
+pub async fn fetch_venues(
+    sources: &[impl PositioningSource],
     warm: &Warm,
     symbol: &Symbol,
     period: Period,
     rows: u16,
-) -> Option<VenueFetched> {
-    if !asked.contains(&source.venue()) {
-        return None;
-    }
-    let fetched = if source.supports(period) {
-        Some(warm.fetch(source, symbol, period, rows, false).await)
-    } else {
-        None
-    };
-    Some(VenueFetched {
-        venue: source.venue(),
-        instrument: source.instrument(symbol),
-        source: source.source(),
-        fetched,
-    })
+) -> Vec<VenueFetched> {
+    let fetches = sources
+        .iter()
+        .map(|source| async move {
+            let fetched = if source.supports(period) {
+                Some(warm.fetch(source, symbol, period, rows, false).await)
+            } else {
+                None
+            };
+            VenueFetched {
+                facts: source.facts(),
+                instrument: source.instrument(symbol),
+                source: source.source(),
+                fetched,
+            }
+        })
+        .collect();
+    join_all(fetches).await
 }
 
+/// Every coin's series (in the order given), each through [`Warm::fetch`] (`fresh`: past the
+/// memo), at most [`CONCURRENCY`] coins at a time.
 pub async fn fetch_all(
     source: &impl PositioningSource,
     warm: &Warm,

@@ -4,8 +4,10 @@
 //! venue ([`budget`]), the refresh ledger ([`refresh`])), and the fan-out over many coins
 //! ([`fanout`]). Every fetch goes through [`warm::Warm::fetch`].
 //!
-//! Adding a venue: one folder here (client + parser + its policy figures), one stand-in module,
-//! one configuration entry (its base URL).
+//! Venues are data: each adapter folder declares what its venue is ([`VenueFacts`]: label, what
+//! "top" means, where the open interest that weighs it comes from) and [`registry`] lists the
+//! adapters, so a route asks `Deps` for the venues it wants and loops. Adding a venue: README,
+//! "A sixth venue".
 
 pub mod binance;
 pub mod bitget;
@@ -18,6 +20,7 @@ pub mod okx;
 pub mod pace;
 pub mod policy;
 pub mod refresh;
+pub mod registry;
 pub mod request;
 pub mod warm;
 pub mod wire;
@@ -26,7 +29,7 @@ use std::future::Future;
 
 use serde::Serialize;
 
-use crate::domain::{ApiError, CohortSeries, Period, Symbol, Venue};
+use crate::domain::{ApiError, Cohort, CohortSeries, Period, Symbol, Venue};
 
 /// What a fetch reads beside the cohorts. A remembered series fetched with more serves a
 /// request needing less, never the other way round.
@@ -48,9 +51,47 @@ impl Extras {
     }
 }
 
+/// What a venue is, declared once as `FACTS` in its adapter folder and read by every route that
+/// shows venues side by side.
+#[derive(Debug)]
+pub struct VenueFacts {
+    pub venue: Venue,
+    pub default_base_url: &'static str,
+    /// `source` for data read from the venue itself.
+    pub label: &'static str,
+    /// `source` for data read through a configured base URL that is not the venue's own.
+    pub relayed_label: &'static str,
+    /// The cohorts it publishes (one it does not is an empty series).
+    pub cohorts: &'static [Cohort],
+    /// What "top" means on this venue, in words: gap levels are not comparable across venues.
+    pub top_definition: &'static str,
+    /// What weighs its position gap in the aggregate.
+    pub weight: Weight,
+}
+
+/// What weighs a venue's position gap in the Sentiment Divergence Score.
+#[derive(Debug)]
+pub enum Weight {
+    /// Its open interest in USD per bucket, read from `field`.
+    OpenInterestUsd { field: &'static str },
+    /// Nothing: `why` says why (counted in the equal-weighted and median values only).
+    Unweighted { why: &'static str },
+}
+
+impl VenueFacts {
+    pub fn publishes(&self, cohort: Cohort) -> bool {
+        self.cohorts.contains(&cohort)
+    }
+}
+
 /// A venue that publishes the three cohorts' long/short series.
 pub trait PositioningSource {
-    fn venue(&self) -> Venue;
+    /// What the venue is (its adapter folder's `FACTS`).
+    fn facts(&self) -> &'static VenueFacts;
+
+    fn venue(&self) -> Venue {
+        self.facts().venue
+    }
 
     /// What every answer's `source` says about where its data came from.
     fn source(&self) -> &'static str;
@@ -94,10 +135,12 @@ pub trait PositioningSource {
 pub const STANDIN_SOURCE: &str =
     "local_standin: SIMULATED data from a local stand-in, NOT live market data";
 
-/// What every answer's `source` says for data read from `venue` at `base_url` (`None`: the
-/// adapter's `default_base_url`): the venue's own name, or loudly that it is not the venue.
-pub fn source_label(venue: Venue, default_base_url: &str, base_url: Option<&str>) -> &'static str {
-    let base_url = base_url.unwrap_or(default_base_url);
+/// What every answer's `source` says for data read from the venue of `facts` at `base_url`
+/// (`None`: its `default_base_url`): the venue's own label, or loudly that it is not the venue.
+pub fn source_label(facts: &VenueFacts, base_url: Option<&str>) -> &'static str {
+    let Some(base_url) = base_url.filter(|u| *u != facts.default_base_url) else {
+        return facts.label;
+    };
     let host = base_url
         .split("://")
         .nth(1)
@@ -105,23 +148,10 @@ pub fn source_label(venue: Venue, default_base_url: &str, base_url: Option<&str>
         .split(['/', ':'])
         .next()
         .unwrap_or("");
-    if base_url != default_base_url
-        && (matches!(host, "localhost" | "[") || host.starts_with("127."))
-    {
-        return STANDIN_SOURCE;
-    }
-    let direct = base_url == default_base_url;
-    match (venue, direct) {
-        (Venue::Binance, true) => "binance_usdm_futures",
-        (Venue::Binance, false) => "binance_usdm_futures via a configured upstream",
-        (Venue::Okx, true) => "okx_usdt_swaps",
-        (Venue::Okx, false) => "okx_usdt_swaps via a configured upstream",
-        (Venue::Bybit, true) => "bybit_linear",
-        (Venue::Bybit, false) => "bybit_linear via a configured upstream",
-        (Venue::Gate, true) => "gate_usdt_futures",
-        (Venue::Gate, false) => "gate_usdt_futures via a configured upstream",
-        (Venue::Bitget, true) => "bitget_usdt_futures",
-        (Venue::Bitget, false) => "bitget_usdt_futures via a configured upstream",
+    if matches!(host, "localhost" | "[") || host.starts_with("127.") {
+        STANDIN_SOURCE
+    } else {
+        facts.relayed_label
     }
 }
 

@@ -146,7 +146,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::super::budget::Budget;
-    use super::super::Extras;
+    use super::super::{Extras, VenueFacts};
     use super::*;
     use crate::domain::{Decimal, Reading, Venue};
 
@@ -179,8 +179,8 @@ mod tests {
     }
 
     impl PositioningSource for TestVenue {
-        fn venue(&self) -> Venue {
-            Venue::Binance
+        fn facts(&self) -> &'static VenueFacts {
+            &crate::upstream::binance::FACTS
         }
         fn source(&self) -> &'static str {
             "test"

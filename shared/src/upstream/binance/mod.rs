@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 use super::budget::{klines_weight, Budget, Share};
 use super::policy::{self, Attempt, Quiet};
-use super::{Extras, Fetched, PositioningSource, UpstreamReport};
+use super::{source_label, Extras, Fetched, PositioningSource, UpstreamReport, VenueFacts, Weight};
 use crate::domain::clock::now_ms;
 use crate::domain::{ApiError, Cohort, CohortSeries, Period, Symbol, Venue, PRICE_ROWS_BEYOND};
 
@@ -53,29 +53,22 @@ pub const fn path(cohort: Cohort) -> &'static str {
     }
 }
 
-/// What every answer's `source` says for data read from `base_url`: anything but Binance itself
-/// is said loudly.
-pub fn source_label(base_url: &str) -> &'static str {
-    if base_url == DEFAULT_BASE_URL {
-        return "binance_usdm_futures";
-    }
-    let host = base_url
-        .split("://")
-        .nth(1)
-        .unwrap_or("")
-        .split(['/', ':'])
-        .next()
-        .unwrap_or("");
-    if matches!(host, "localhost" | "[") || host.starts_with("127.") {
-        "local_standin: SIMULATED data from a local Binance stand-in, NOT live market data"
-    } else {
-        "binance_usdm_futures via a configured upstream"
-    }
-}
+/// What Binance is, for every route that shows venues side by side.
+pub const FACTS: VenueFacts = VenueFacts {
+    venue: Venue::Binance,
+    default_base_url: DEFAULT_BASE_URL,
+    label: "binance_usdm_futures",
+    relayed_label: "binance_usdm_futures via a configured upstream",
+    cohorts: &Cohort::ALL,
+    top_definition: "top 20% of accounts by margin balance",
+    weight: Weight::OpenInterestUsd {
+        field: "openInterestHist sumOpenInterestValue",
+    },
+};
 
 /// What answers say about data from Binance at its configured base URL (`None`: the default).
 pub fn configured_source(base_url: Option<&str>) -> &'static str {
-    source_label(base_url.unwrap_or(DEFAULT_BASE_URL))
+    source_label(&FACTS, base_url)
 }
 
 /// Klines asked for a fetch of `rows` rows: the bar still open comes back too, and is dropped.
@@ -163,8 +156,8 @@ impl Binance<'_> {
 }
 
 impl PositioningSource for Binance<'_> {
-    fn venue(&self) -> Venue {
-        Venue::Binance
+    fn facts(&self) -> &'static VenueFacts {
+        &FACTS
     }
 
     fn source(&self) -> &'static str {
@@ -435,11 +428,19 @@ mod tests {
 
     #[test]
     fn the_source_says_loudly_when_it_is_not_binance_itself() {
-        assert_eq!(source_label(DEFAULT_BASE_URL), "binance_usdm_futures");
-        assert!(source_label("http://127.0.0.1:9100").starts_with("local_standin"));
-        assert!(source_label("http://localhost:9100").starts_with("local_standin"));
+        assert_eq!(configured_source(None), "binance_usdm_futures");
         assert_eq!(
-            source_label("https://binance-proxy.example"),
+            configured_source(Some("https://fapi.binance.com")),
+            "binance_usdm_futures"
+        );
+        for standin in ["http://127.0.0.1:9100", "http://localhost:9100"] {
+            assert_eq!(
+                configured_source(Some(standin)),
+                "local_standin: SIMULATED data from a local stand-in, NOT live market data"
+            );
+        }
+        assert_eq!(
+            configured_source(Some("https://binance-proxy.example")),
             "binance_usdm_futures via a configured upstream"
         );
     }

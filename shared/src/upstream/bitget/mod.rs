@@ -32,8 +32,8 @@ use tokio::time::Instant;
 use super::pace::Pace;
 use super::policy::{self, Quiet};
 use super::request::{fetched, Get, VenueClient};
-use super::{source_label, Fetched, PositioningSource};
-use crate::domain::{ApiError, CohortSeries, Period, Symbol, Venue};
+use super::{source_label, Fetched, PositioningSource, VenueFacts, Weight};
+use crate::domain::{ApiError, Cohort, CohortSeries, Period, Symbol, Venue};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.bitget.com";
 /// The all-accounts, top-accounts and top-positions paths, in cohort order.
@@ -47,6 +47,19 @@ pub const DEFAULT_RETRY_AFTER_429_SECS: u64 = 2;
 /// Bitget's limit: 1 request per [`PACE_WINDOW`] per IP and endpoint.
 pub const PACE: usize = 1;
 pub const PACE_WINDOW: Duration = Duration::from_secs(1);
+
+/// What Bitget is, for every route that shows venues side by side.
+pub const FACTS: VenueFacts = VenueFacts {
+    venue: Venue::Bitget,
+    default_base_url: DEFAULT_BASE_URL,
+    label: "bitget_usdt_futures",
+    relayed_label: "bitget_usdt_futures via a configured upstream",
+    cohorts: &Cohort::ALL,
+    top_definition: "not published by Bitget (its \"large holders\")",
+    weight: Weight::Unweighted {
+        why: "Bitget publishes only its current open interest, in coins, which cannot weigh a past bucket",
+    },
+};
 
 /// Built once per warm instance: the pooled HTTP client, Bitget's quiet period and pacing.
 pub fn client(http: reqwest::Client) -> VenueClient {
@@ -72,14 +85,14 @@ impl<'a> Bitget<'a> {
         Bitget {
             client,
             base_url: base_url.unwrap_or(DEFAULT_BASE_URL).to_string(),
-            source: source_label(Venue::Bitget, DEFAULT_BASE_URL, base_url),
+            source: source_label(&FACTS, base_url),
         }
     }
 }
 
 impl PositioningSource for Bitget<'_> {
-    fn venue(&self) -> Venue {
-        Venue::Bitget
+    fn facts(&self) -> &'static VenueFacts {
+        &FACTS
     }
 
     fn source(&self) -> &'static str {

@@ -32,8 +32,8 @@ use tokio::time::Instant;
 use super::pace::Pace;
 use super::policy::{self, Quiet};
 use super::request::{fetched, Get, VenueClient};
-use super::{source_label, Fetched, PositioningSource};
-use crate::domain::{ApiError, CohortSeries, Period, Symbol, Venue};
+use super::{source_label, Fetched, PositioningSource, VenueFacts, Weight};
+use crate::domain::{ApiError, Cohort, CohortSeries, Period, Symbol, Venue};
 
 /// How long to stay quiet after a 403: Bybit lifts its IP limit after ten minutes at the
 /// earliest.
@@ -44,6 +44,19 @@ pub const PATH: &str = "/v5/market/account-ratio";
 /// Bybit's limit: 600 requests per [`PACE_WINDOW`] per IP.
 pub const PACE: usize = 600;
 pub const PACE_WINDOW: Duration = Duration::from_secs(5);
+
+/// What Bybit is, for every route that shows venues side by side.
+pub const FACTS: VenueFacts = VenueFacts {
+    venue: Venue::Bybit,
+    default_base_url: DEFAULT_BASE_URL,
+    label: "bybit_linear",
+    relayed_label: "bybit_linear via a configured upstream",
+    cohorts: &[Cohort::RetailCrowd],
+    top_definition: "none: Bybit publishes no top-trader series",
+    weight: Weight::Unweighted {
+        why: "Bybit publishes its open interest in coins, not USD",
+    },
+};
 
 /// Built once per warm instance: the pooled HTTP client, Bybit's quiet period and pacing.
 pub fn client(http: reqwest::Client) -> VenueClient {
@@ -69,14 +82,14 @@ impl<'a> Bybit<'a> {
         Bybit {
             client,
             base_url: base_url.unwrap_or(DEFAULT_BASE_URL).to_string(),
-            source: source_label(Venue::Bybit, DEFAULT_BASE_URL, base_url),
+            source: source_label(&FACTS, base_url),
         }
     }
 }
 
 impl PositioningSource for Bybit<'_> {
-    fn venue(&self) -> Venue {
-        Venue::Bybit
+    fn facts(&self) -> &'static VenueFacts {
+        &FACTS
     }
 
     fn source(&self) -> &'static str {

@@ -28,9 +28,9 @@ use tokio::time::Instant;
 use super::pace::Pace;
 use super::policy::{self, Quiet};
 use super::request::{fetched, Get, VenueClient};
-use super::{source_label, Fetched, PositioningSource};
+use super::{source_label, Fetched, PositioningSource, VenueFacts, Weight};
 use crate::domain::clock::{newest_visible_bucket, now_ms};
-use crate::domain::{ApiError, CohortSeries, Period, Symbol, Venue};
+use crate::domain::{ApiError, Cohort, CohortSeries, Period, Symbol, Venue};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.gateio.ws";
 pub const PATH: &str = "/api/v4/futures/usdt/contract_stats";
@@ -39,6 +39,19 @@ pub const DEFAULT_RETRY_AFTER_429_SECS: u64 = 10;
 /// Gate's limit: 200 requests per [`PACE_WINDOW`] per endpoint and IP.
 pub const PACE: usize = 200;
 pub const PACE_WINDOW: Duration = Duration::from_secs(10);
+
+/// What Gate is, for every route that shows venues side by side.
+pub const FACTS: VenueFacts = VenueFacts {
+    venue: Venue::Gate,
+    default_base_url: DEFAULT_BASE_URL,
+    label: "gate_usdt_futures",
+    relayed_label: "gate_usdt_futures via a configured upstream",
+    cohorts: &Cohort::ALL,
+    top_definition: "not published by Gate",
+    weight: Weight::OpenInterestUsd {
+        field: "contract_stats open_interest_usd",
+    },
+};
 
 /// Built once per warm instance: the pooled HTTP client, Gate's quiet period and pacing.
 pub fn client(http: reqwest::Client) -> VenueClient {
@@ -64,7 +77,7 @@ impl<'a> Gate<'a> {
         Gate {
             client,
             base_url: base_url.unwrap_or(DEFAULT_BASE_URL).to_string(),
-            source: source_label(Venue::Gate, DEFAULT_BASE_URL, base_url),
+            source: source_label(&FACTS, base_url),
         }
     }
 }
@@ -75,8 +88,8 @@ fn pages(rows: u16) -> u16 {
 }
 
 impl PositioningSource for Gate<'_> {
-    fn venue(&self) -> Venue {
-        Venue::Gate
+    fn facts(&self) -> &'static VenueFacts {
+        &FACTS
     }
 
     fn source(&self) -> &'static str {

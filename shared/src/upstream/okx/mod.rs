@@ -34,9 +34,9 @@ use tokio::time::Instant;
 use super::pace::Pace;
 use super::policy::{self, Quiet};
 use super::request::{fetched, Get, VenueClient};
-use super::{source_label, Fetched, PositioningSource};
+use super::{source_label, Fetched, PositioningSource, VenueFacts, Weight};
 use crate::domain::clock::{newest_visible_bucket, now_ms};
-use crate::domain::{ApiError, CohortSeries, Period, Symbol, Venue};
+use crate::domain::{ApiError, Cohort, CohortSeries, Period, Symbol, Venue};
 
 pub const DEFAULT_BASE_URL: &str = "https://www.okx.com";
 /// How long to stay quiet after a 429 that carries no usable Retry-After: OKX's window.
@@ -53,6 +53,19 @@ pub const PATHS: [&str; 4] = [
     "/api/v5/rubik/stat/contracts/long-short-position-ratio-contract-top-trader",
     "/api/v5/rubik/stat/contracts/open-interest-history",
 ];
+
+/// What OKX is, for every route that shows venues side by side.
+pub const FACTS: VenueFacts = VenueFacts {
+    venue: Venue::Okx,
+    default_base_url: DEFAULT_BASE_URL,
+    label: "okx_usdt_swaps",
+    relayed_label: "okx_usdt_swaps via a configured upstream",
+    cohorts: &Cohort::ALL,
+    top_definition: "top 5% of accounts by open-position value",
+    weight: Weight::OpenInterestUsd {
+        field: "open-interest-history oiUsd",
+    },
+};
 
 /// Built once per warm instance: the pooled HTTP client, OKX's quiet period and pacing.
 pub fn client(http: reqwest::Client) -> VenueClient {
@@ -78,7 +91,7 @@ impl<'a> Okx<'a> {
         Okx {
             client,
             base_url: base_url.unwrap_or(DEFAULT_BASE_URL).to_string(),
-            source: source_label(Venue::Okx, DEFAULT_BASE_URL, base_url),
+            source: source_label(&FACTS, base_url),
         }
     }
 }
@@ -89,8 +102,8 @@ fn pages(rows: u16) -> u16 {
 }
 
 impl PositioningSource for Okx<'_> {
-    fn venue(&self) -> Venue {
-        Venue::Okx
+    fn facts(&self) -> &'static VenueFacts {
+        &FACTS
     }
 
     fn source(&self) -> &'static str {
