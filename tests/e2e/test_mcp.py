@@ -5,11 +5,14 @@ tool errors naming them with no upstream request, and the transport's own refusa
 """
 import asyncio
 import json
+import pathlib
+import re
 import time
 
 import httpx2
 import pytest
 import requests
+import yaml
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -115,6 +118,48 @@ def test_tools_list_gives_the_seven_tools_with_the_routes_parameters(mcp_url, ap
     limit = tools["history"].input_schema["properties"]["limit"]
     assert (limit["type"], limit["minimum"], limit["maximum"], limit["default"]) == ("integer", 1, 500, 48)
     assert tools["exchanges"].input_schema["properties"]["venues"]["pattern"].startswith("^(binance|okx|bybit")
+
+
+def openapi_parameters(route):
+    """name -> schema of every query parameter the OpenAPI document gives `route`."""
+    spec = yaml.safe_load((pathlib.Path(__file__).parents[2] / "openapi.yaml").read_text())
+    out = {}
+    for parameter in spec["paths"][route]["get"]["parameters"]:
+        if "$ref" in parameter:
+            parameter = spec["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+        out[parameter["name"]] = parameter["schema"]
+    return out
+
+
+def listed_names(schema):
+    """The closed set a schema admits: its enum, or the names of a comma-list pattern ^(a|b)(,(a|b))…$."""
+    if "enum" in schema:
+        return [str(v) for v in schema["enum"]]
+    if "pattern" in schema:
+        first = re.match(r"\^\(([^)]*)\)", schema["pattern"])
+        return first.group(1).split("|") if first else None
+    items = schema.get("items") or {}
+    return listed_names(items) if items else None
+
+
+def test_every_tool_argument_admits_the_closed_set_the_openapi_document_gives_its_route(mcp_url):
+    # The OpenAPI document is written by hand; the tools' schemas are generated from the routes' tables:
+    # they must name the same values, in the same order.
+    async def work(client):
+        return (await client.list_tools()).tools
+
+    compared = 0
+    for tool in with_client(mcp_url, work):
+        route = "/v1/" + tool.name.replace("_", "-")
+        documented = openapi_parameters(route)
+        for name, schema in tool.input_schema["properties"].items():
+            ours = listed_names(schema)
+            if ours is None:
+                continue
+            assert name in documented, f"{tool.name}.{name} is not a parameter of {route} in openapi.yaml"
+            assert ours == listed_names(documented[name]), f"{tool.name}.{name}"
+            compared += 1
+    assert compared >= 12, compared  # period on all seven, format, sort_by, sort_order, venues, signal, …
 
 
 @pytest.mark.parametrize("tool,arguments,route,query", CASES, ids=[c[0] for c in CASES])

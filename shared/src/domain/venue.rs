@@ -3,47 +3,44 @@
 
 use std::fmt;
 
-/// In the order every answer lists them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Venue {
-    Binance,
-    Okx,
-    Bybit,
-    Gate,
-    Bitget,
+/// Declares [`Venue`] from one line per venue: `Variant = "id", "Name"`, in answer order.
+macro_rules! venues {
+    ($($variant:ident = $id:literal, $name:literal;)*) => {
+        /// In the order every answer lists them.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Venue {
+            $($variant,)*
+        }
+
+        impl Venue {
+            pub const ALL: [Venue; [$(Venue::$variant,)*].len()] = [$(Venue::$variant,)*];
+
+            /// The id used in JSON, query parameters, configuration names and logs.
+            pub const fn id(self) -> &'static str {
+                match self {
+                    $(Venue::$variant => $id,)*
+                }
+            }
+
+            /// How a message names it.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Venue::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+venues! {
+    Binance = "binance", "Binance";
+    Okx = "okx", "OKX";
+    Bybit = "bybit", "Bybit";
+    Gate = "gate", "Gate";
+    Bitget = "bitget", "Bitget";
 }
 
 impl Venue {
-    pub const ALL: [Venue; 5] = [
-        Venue::Binance,
-        Venue::Okx,
-        Venue::Bybit,
-        Venue::Gate,
-        Venue::Bitget,
-    ];
-
-    /// The id used in JSON, query parameters, configuration names and logs.
-    pub const fn id(self) -> &'static str {
-        match self {
-            Venue::Binance => "binance",
-            Venue::Okx => "okx",
-            Venue::Bybit => "bybit",
-            Venue::Gate => "gate",
-            Venue::Bitget => "bitget",
-        }
-    }
-
-    /// How a message names it.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Venue::Binance => "Binance",
-            Venue::Okx => "OKX",
-            Venue::Bybit => "Bybit",
-            Venue::Gate => "Gate",
-            Venue::Bitget => "Bitget",
-        }
-    }
-
     /// The venue whose id is `id`.
     pub fn from_id(id: &str) -> Option<Venue> {
         Venue::ALL.into_iter().find(|v| v.id() == id)
