@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{Format, Market, Query, NOT_ADVICE};
-use crate::domain::{ApiError, Cohort, CohortSeries, Fixed, Pct, Period, Reading, Venue};
+use crate::domain::{names, ApiError, Cohort, CohortSeries, Fixed, Pct, Period, Reading, Venue};
 use crate::edge::CsvFile;
 use crate::maths::aggregate::{self, SeriesPoint, Smoothed, VenueGaps};
 use crate::upstream::fanout::VenueFetched;
@@ -69,39 +69,14 @@ pub fn csv(data: &ExchangesData) -> Result<CsvFile, ApiError> {
 
 /// `binance,okx`: venue ids, each at most once, answered in [`Venue::ALL`]'s order.
 fn venues(text: &str) -> Result<Vec<Venue>, ApiError> {
-    let ids: Vec<&str> = Venue::ALL.iter().map(|v| v.id()).collect();
-    let mut asked = Vec::new();
-    for item in text.split(',') {
-        let Some(venue) = Venue::from_id(item) else {
-            return Err(ApiError::invalid(
-                "venues",
-                format!(
-                    "venues must be one or more of {}, comma-separated",
-                    ids.join(", ")
-                ),
-            ));
-        };
-        if asked.contains(&venue) {
-            return Err(ApiError::invalid(
-                "venues",
-                format!("venues names {venue} twice"),
-            ));
-        }
-        asked.push(venue);
-    }
+    let ids: Vec<(&'static str, Venue)> = Venue::ALL.iter().map(|&v| (v.id(), v)).collect();
+    let mut asked = names::set_of("venues", text, &ids)?;
     asked.sort();
     Ok(asked)
 }
 
 fn limit(text: &str) -> Result<u16, ApiError> {
-    let err = || ApiError::invalid("limit", "limit must be a whole number from 1 to 100");
-    if text.is_empty() || text.len() > 3 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(err());
-    }
-    text.parse::<u16>()
-        .ok()
-        .filter(|n| (1..=MAX_LIMIT).contains(n))
-        .ok_or_else(err)
+    names::whole_number("limit", text, 1..=MAX_LIMIT, None)
 }
 
 /// What one venue's fetch came to.

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{Format, Market, Provenance, Query, NOT_ADVICE};
-use crate::domain::{ApiError, CohortSeries, Period};
+use crate::domain::{names, ApiError, CohortSeries, Period};
 use crate::edge::CsvFile;
 use crate::maths::history::{history, HistoryPoint};
 
@@ -22,16 +22,7 @@ impl Limit {
 
     /// Plain decimal digits only: `1e3`, `-1`, `48.5`, `+5` and `0x10` are all refused.
     pub fn parse(text: &str) -> Result<Self, ApiError> {
-        let err = || ApiError::invalid("limit", "limit must be a whole number from 1 to 500");
-        if text.is_empty() || text.len() > 3 || !text.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(err());
-        }
-        let n: u16 = text.parse().map_err(|_| err())?;
-        if (Limit::MIN..=Limit::MAX).contains(&n) {
-            Ok(Limit(n))
-        } else {
-            Err(err())
-        }
+        names::whole_number("limit", text, Limit::MIN..=Limit::MAX, None).map(Limit)
     }
 
     pub const fn get(self) -> u16 {

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Format, Market, Provenance, Query, NOT_ADVICE};
 use crate::config::Config;
-use crate::domain::{ApiError, CohortSeries, Pct, Period};
+use crate::domain::{names, ApiError, CohortSeries, Pct, Period};
 use crate::edge::CsvFile;
 use crate::maths::track_record::{
     samples, track_record, TrackRecord, DEFAULT_HORIZON, LOOKBACK, MAX_HORIZON, MIN_HORIZON,
@@ -27,23 +27,8 @@ impl Horizon {
 
     /// Plain decimal digits only, 1–48.
     pub fn parse(text: &str) -> Result<Self, ApiError> {
-        let err = || {
-            ApiError::invalid(
-                "horizon",
-                format!(
-                    "horizon must be a whole number of buckets from {MIN_HORIZON} to {MAX_HORIZON}"
-                ),
-            )
-        };
-        if text.is_empty() || text.len() > 2 || !text.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(err());
-        }
-        let n: u16 = text.parse().map_err(|_| err())?;
-        if (MIN_HORIZON..=MAX_HORIZON).contains(&n) {
-            Ok(Horizon(n))
-        } else {
-            Err(err())
-        }
+        names::whole_number("horizon", text, MIN_HORIZON..=MAX_HORIZON, Some("buckets"))
+            .map(Horizon)
     }
 
     pub const fn get(self) -> u16 {

@@ -3,7 +3,8 @@
 
 use super::super::{Format, Query, NEWEST_ROWS};
 use crate::domain::error::printable;
-use crate::domain::names::{boolean, set_of};
+use crate::domain::names::{self, boolean, set_of};
+use crate::domain::symbol::MAX_COINS;
 use crate::domain::{ApiError, CoinList, Fixed, Pct, Period};
 use crate::maths::divergence::Signal;
 use crate::maths::screener::{ChangeWindow, Ranking, SortBy, SortOrder};
@@ -56,15 +57,8 @@ pub struct RowLimit(u8);
 
 impl RowLimit {
     pub fn parse(text: &str) -> Result<Self, ApiError> {
-        let err =
-            || ApiError::invalid("limit", "limit must be a whole number of rows from 1 to 50");
-        if text.is_empty() || text.len() > 2 || !text.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(err());
-        }
-        match text.parse::<u8>() {
-            Ok(n @ 1..=50) => Ok(RowLimit(n)),
-            _ => Err(err()),
-        }
+        names::whole_number("limit", text, 1..=MAX_COINS as u16, Some("rows"))
+            .map(|n| RowLimit(n as u8))
     }
     pub const fn get(self) -> usize {
         self.0 as usize
@@ -320,7 +314,7 @@ mod tests {
     #[test]
     fn signal_and_strength_filters_take_a_comma_separated_set() {
         let s = screen(&[
-            ("signal", "crowd_over_long,crowd_over_short,crowd_over_long"),
+            ("signal", "crowd_over_long,crowd_over_short"),
             ("strength", "strong, moderate"),
             ("include_confidence", "true"),
         ])
@@ -336,6 +330,12 @@ mod tests {
         let (p, m) = refused(&[("signal", "neutral,")]);
         assert_eq!(p, "signal");
         assert!(m.contains("comma-separated"), "{m}");
+        // The same rules as venues= on /v1/exchanges: a name twice is a mistake worth saying.
+        let (p, m) = refused(&[("signal", "neutral, neutral")]);
+        assert_eq!(
+            (p.as_str(), m.as_str()),
+            ("signal", "signal names neutral twice")
+        );
     }
 
     #[test]
