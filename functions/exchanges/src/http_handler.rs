@@ -2,6 +2,7 @@
 //! Divergence Score. See `shared::endpoints::exchanges`.
 
 use lambda_http::{Body, Error, Request, Response};
+use shared::domain::ApiError;
 use shared::edge::Call;
 use shared::endpoints::exchanges::{self, VenueFetch};
 use shared::endpoints::Format;
@@ -30,7 +31,10 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
         call.record_upstream(UpstreamReport::total(
             fetches.iter().filter_map(|f| f.report.as_ref()),
         ));
-        if fetches.iter().any(VenueFetch::failed_for_now) {
+        if fetches
+            .iter()
+            .any(|f| f.error().is_some_and(ApiError::may_pass))
+        {
             call.mark_incomplete();
         }
         let data = exchanges::answer(&params, &fetches, config.sds_sustained)?;

@@ -3,6 +3,7 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use shared::domain::clock::now_ms;
+use shared::domain::ApiError;
 use shared::edge::{call, Call};
 use shared::endpoints::screener::{self, Refresh};
 use shared::endpoints::Format;
@@ -40,7 +41,7 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
         ));
         if fetched
             .iter()
-            .any(|f| screener::failed_for_now(&f.fetched.result))
+            .any(|f| f.fetched.result.as_ref().is_err_and(ApiError::may_pass))
         {
             call.mark_incomplete();
         }
@@ -171,7 +172,7 @@ mod tests {
             );
             assert_eq!(
                 row["retail_long_pct"],
-                serde_json::to_value(d.retail_long_pct).unwrap()
+                serde_json::to_value(d.retail_crowd_long_pct).unwrap()
             );
             assert_eq!(row["timestamp"], d.timestamp);
         }

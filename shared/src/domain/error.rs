@@ -97,6 +97,12 @@ impl ApiError {
         }
     }
 
+    /// A failure a retry may mend (anything but an unknown symbol): an answer that lists it must
+    /// not be kept as if it were complete.
+    pub fn may_pass(&self) -> bool {
+        !matches!(self, ApiError::UnknownSymbol { .. })
+    }
+
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
             ApiError::UpstreamRateLimited { retry_after_secs }

@@ -29,8 +29,10 @@ pub struct DivergenceData {
     pub signal: Signal,
     pub long_pct_gap: Pct,
     pub ratio_gap: Option<Ratio>,
-    pub retail_long_pct: Pct,
-    pub smart_money_long_pct: Pct,
+    #[serde(rename = "retail_long_pct")]
+    pub retail_crowd_long_pct: Pct,
+    #[serde(rename = "smart_money_long_pct")]
+    pub top_traders_by_position_long_pct: Pct,
 }
 
 pub fn answer(
@@ -51,7 +53,7 @@ pub fn answer(
         signal: d.signal,
         long_pct_gap: d.long_pct_gap,
         ratio_gap: d.ratio_gap,
-        retail_long_pct: d.retail_long_pct,
-        smart_money_long_pct: d.smart_money_long_pct,
+        retail_crowd_long_pct: d.retail_crowd_long_pct,
+        top_traders_by_position_long_pct: d.top_traders_by_position_long_pct,
     })
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::{Format, Market, Query, NOT_ADVICE};
 use crate::domain::{names, ApiError, Cohort, CohortSeries, Fixed, Pct, Period, Reading, Venue};
 use crate::edge::CsvFile;
-use crate::maths::aggregate::{self, SeriesPoint, Smoothed, VenueGaps};
+use crate::maths::aggregate::{self, SdsSmoothed, SeriesPoint, VenueGaps};
 use crate::upstream::fanout::VenueFetched;
 use crate::upstream::{Age, UpstreamReport, VenueFacts, Weight, STANDIN_SOURCE};
 
@@ -134,10 +134,12 @@ impl VenueFetch {
         self.facts.venue
     }
 
-    /// A failure that may pass (not an unknown instrument, not an unsupported period): the
-    /// answer must not be kept as if it were complete.
-    pub fn failed_for_now(&self) -> bool {
-        matches!(&self.result, VenueResult::Failed(e) if !matches!(e, ApiError::UnknownSymbol { .. }))
+    /// The venue's failure, if it failed (an unsupported period is not a failure).
+    pub fn error(&self) -> Option<&ApiError> {
+        match &self.result {
+            VenueResult::Failed(e) => Some(e),
+            _ => None,
+        }
     }
 }
 
@@ -149,11 +151,15 @@ pub struct VenueRow {
     pub status: &'static str,
     pub message: Option<String>,
     pub timestamp: Option<i64>,
-    pub all_accounts_long_pct: Option<Pct>,
-    pub top_accounts_long_pct: Option<Pct>,
-    pub top_positions_long_pct: Option<Pct>,
+    #[serde(rename = "all_accounts_long_pct")]
+    pub retail_crowd_long_pct: Option<Pct>,
+    #[serde(rename = "top_accounts_long_pct")]
+    pub top_traders_by_accounts_long_pct: Option<Pct>,
+    #[serde(rename = "top_positions_long_pct")]
+    pub top_traders_by_position_long_pct: Option<Pct>,
     pub account_gap: Option<Pct>,
-    pub position_gap: Option<Pct>,
+    #[serde(rename = "position_gap")]
+    pub long_pct_gap: Option<Pct>,
     pub top_definition: &'static str,
     pub open_interest_usd: Option<Fixed<2>>,
     pub weight: Option<Fixed<4>>,
@@ -187,7 +193,7 @@ pub struct ExchangesData {
     pub note: String,
     pub venues: Vec<VenueRow>,
     pub aggregate: Option<AggregateNow>,
-    pub smoothed: Option<Smoothed>,
+    pub smoothed: Option<SdsSmoothed>,
     pub series: Vec<SeriesPoint>,
 }
 
@@ -217,7 +223,7 @@ pub fn answer(
     let gaps: Vec<(Venue, Vec<(i64, Pct)>)> = fetches
         .iter()
         .filter_map(|f| match &f.result {
-            VenueResult::Fetched(series) => Some((f.venue(), position_gaps(series))),
+            VenueResult::Fetched(series) => Some((f.venue(), long_pct_gaps(series))),
             _ => None,
         })
         .collect();
@@ -313,9 +319,9 @@ fn no_venue_answered(fetches: &[VenueFetch], period: Period) -> ApiError {
 /// One venue's three cohorts at its newest common bucket, as percentages.
 struct NewestReadings {
     timestamp: i64,
-    all_accounts: Option<Pct>,
-    top_accounts: Option<Pct>,
-    top_positions: Option<Pct>,
+    retail_crowd: Option<Pct>,
+    top_traders_by_accounts: Option<Pct>,
+    top_traders_by_position: Option<Pct>,
 }
 
 impl NewestReadings {
@@ -344,16 +350,16 @@ impl NewestReadings {
         };
         Some(NewestReadings {
             timestamp,
-            all_accounts: pct(&series.retail_crowd),
-            top_accounts: pct(&series.top_traders_by_accounts),
-            top_positions: pct(&series.top_traders_by_position),
+            retail_crowd: pct(&series.retail_crowd),
+            top_traders_by_accounts: pct(&series.top_traders_by_accounts),
+            top_traders_by_position: pct(&series.top_traders_by_position),
         })
     }
 }
 
 /// top positions long % − all accounts long % (each rounded to 2 decimals) at every bucket both
 /// have, oldest first.
-fn position_gaps(series: &CohortSeries) -> Vec<(i64, Pct)> {
+fn long_pct_gaps(series: &CohortSeries) -> Vec<(i64, Pct)> {
     series
         .top_traders_by_position
         .iter()
@@ -398,7 +404,7 @@ fn venue_row(
             Some(format!("{} publishes no {period} buckets", venue.name())),
         ),
     };
-    let gap = |top: Option<Pct>| Some(top? - newest?.all_accounts?);
+    let gap = |top: Option<Pct>| Some(top? - newest?.retail_crowd?);
     let input = inputs.iter().find(|i| i.venue == venue);
     let weight = now.and_then(|a| a.weights.iter().find(|(v, _)| *v == venue));
     let at = now.map_or(newest.map(|n| n.timestamp), |a| Some(a.timestamp));
@@ -428,11 +434,11 @@ fn venue_row(
         status,
         message,
         timestamp: newest.map(|n| n.timestamp),
-        all_accounts_long_pct: newest.and_then(|n| n.all_accounts),
-        top_accounts_long_pct: newest.and_then(|n| n.top_accounts),
-        top_positions_long_pct: newest.and_then(|n| n.top_positions),
-        account_gap: gap(newest.and_then(|n| n.top_accounts)),
-        position_gap: gap(newest.and_then(|n| n.top_positions)),
+        retail_crowd_long_pct: newest.and_then(|n| n.retail_crowd),
+        top_traders_by_accounts_long_pct: newest.and_then(|n| n.top_traders_by_accounts),
+        top_traders_by_position_long_pct: newest.and_then(|n| n.top_traders_by_position),
+        account_gap: gap(newest.and_then(|n| n.top_traders_by_accounts)),
+        long_pct_gap: gap(newest.and_then(|n| n.top_traders_by_position)),
         top_definition: facts.top_definition,
         open_interest_usd,
         weight: weight.and_then(|(_, w)| *w),

@@ -7,8 +7,9 @@ use super::{Format, Market, Provenance, Query, NOT_ADVICE};
 use crate::config::Config;
 use crate::domain::{names, ApiError, CohortSeries, Pct, Period};
 use crate::edge::CsvFile;
+use crate::maths::signal::LOOKBACK;
 use crate::maths::track_record::{
-    samples, track_record, TrackRecord, DEFAULT_HORIZON, LOOKBACK, MAX_HORIZON, MIN_HORIZON,
+    samples, track_record, TrackRecord, DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON,
 };
 
 pub const ROUTE: &str = "/v1/track-record";

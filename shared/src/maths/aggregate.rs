@@ -177,10 +177,12 @@ pub enum Side {
 
 /// The 12-hour mean of the SDS at T.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Smoothed {
+pub struct SdsSmoothed {
     pub window_hours: u32,
-    /// Buckets averaged (those of the window with an `sds_pp`).
-    pub window_buckets: u32,
+    /// Buckets averaged (those of the window with an `sds_pp`); the contract calls it
+    /// `window_buckets` (in `/v1/signal` that name is the window's size, see the glossary).
+    #[serde(rename = "window_buckets")]
+    pub buckets_used: u32,
     pub sds_pp: Option<Pct>,
     pub sustained: bool,
     pub side: Option<Side>,
@@ -190,10 +192,10 @@ pub struct Smoothed {
 }
 
 /// The mean `sds_pp` over the buckets of (t − 12 h, t], sustained at ±`level`.
-pub fn smoothed(venues: &[VenueGaps<'_>], period: Period, t: i64, level: Pct) -> Smoothed {
-    let none = |reason: String| Smoothed {
+pub fn smoothed(venues: &[VenueGaps<'_>], period: Period, t: i64, level: Pct) -> SdsSmoothed {
+    let none = |reason: String| SdsSmoothed {
         window_hours: WINDOW_HOURS,
-        window_buckets: 0,
+        buckets_used: 0,
         sds_pp: None,
         sustained: false,
         side: None,
@@ -229,9 +231,9 @@ pub fn smoothed(venues: &[VenueGaps<'_>], period: Period, t: i64, level: Pct) ->
             values.len()
         )
     });
-    Smoothed {
+    SdsSmoothed {
         window_hours: WINDOW_HOURS,
-        window_buckets: values.len() as u32,
+        buckets_used: values.len() as u32,
         sds_pp: Some(mean),
         sustained,
         side,
@@ -522,9 +524,9 @@ mod tests {
         let s = smoothed(&v, Period::H1, T, pct(1_000));
         assert_eq!(
             s,
-            Smoothed {
+            SdsSmoothed {
                 window_hours: 12,
-                window_buckets: 12,
+                buckets_used: 12,
                 sds_pp: Some(pct(1_006)),
                 sustained: true,
                 side: Some(Side::SmartMoneyMoreLong),
@@ -540,7 +542,7 @@ mod tests {
             open_interest_usd: &oi,
         }];
         let s = smoothed(&v, Period::H1, T, pct(1_000));
-        assert_eq!((s.window_buckets, s.sds_pp), (11, Some(pct(1_005))));
+        assert_eq!((s.buckets_used, s.sds_pp), (11, Some(pct(1_005))));
         assert_eq!(
             s.reason.as_deref(),
             Some("averaged the 11 of 12 buckets in the last 12 hours that have an aggregate")
@@ -582,10 +584,10 @@ mod tests {
             open_interest_usd: &oi,
         }];
         let s = smoothed(&v, Period::H4, T, pct(1_000));
-        assert_eq!((s.window_buckets, s.sds_pp), (3, Some(pct(600))));
+        assert_eq!((s.buckets_used, s.sds_pp), (3, Some(pct(600))));
         for period in [Period::H12, Period::D1] {
             let s = smoothed(&v, period, T, pct(1_000));
-            assert_eq!((s.sds_pp, s.sustained, s.window_buckets), (None, false, 0));
+            assert_eq!((s.sds_pp, s.sustained, s.buckets_used), (None, false, 0));
             assert!(s.reason.unwrap().contains("shorter than 12 hours"));
         }
     }

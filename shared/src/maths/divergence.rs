@@ -63,8 +63,10 @@ pub struct Divergence {
     pub ratio_gap: Option<Ratio>,
     pub signal: Signal,
     pub read: String,
-    pub smart_money_long_pct: Pct,
-    pub retail_long_pct: Pct,
+    #[serde(rename = "smart_money_long_pct")]
+    pub top_traders_by_position_long_pct: Pct,
+    #[serde(rename = "retail_long_pct")]
+    pub retail_crowd_long_pct: Pct,
 }
 
 impl Divergence {
@@ -72,9 +74,9 @@ impl Divergence {
     /// long shares, so that it always equals what a reader computes from the numbers shown.
     pub fn new(retail: &Reading, smart: &Reading, threshold: Pct) -> Self {
         debug_assert_eq!(retail.timestamp, smart.timestamp);
-        let retail_long_pct = retail.long_share.to_percent();
-        let smart_money_long_pct = smart.long_share.to_percent();
-        let long_pct_gap = smart_money_long_pct - retail_long_pct;
+        let retail_crowd_long_pct = retail.long_share.to_percent();
+        let top_traders_by_position_long_pct = smart.long_share.to_percent();
+        let long_pct_gap = top_traders_by_position_long_pct - retail_crowd_long_pct;
         let ratio_gap = match (smart.long_short_ratio, retail.long_short_ratio) {
             (Some(s), Some(r)) => Some(s.to_ratio() - r.to_ratio()),
             _ => None,
@@ -88,12 +90,12 @@ impl Divergence {
             read: read(
                 signal,
                 long_pct_gap,
-                smart_money_long_pct,
-                retail_long_pct,
+                top_traders_by_position_long_pct,
+                retail_crowd_long_pct,
                 threshold,
             ),
-            smart_money_long_pct,
-            retail_long_pct,
+            top_traders_by_position_long_pct,
+            retail_crowd_long_pct,
         }
     }
 
@@ -161,8 +163,8 @@ mod tests {
         assert_eq!(d.long_pct_gap, Fixed(-1021));
         assert_eq!(d.ratio_gap, Some(Fixed(-6705)));
         assert_eq!(d.signal, Signal::CrowdOverLong);
-        assert_eq!(d.retail_long_pct, Fixed(6575));
-        assert_eq!(d.smart_money_long_pct, Fixed(5554));
+        assert_eq!(d.retail_crowd_long_pct, Fixed(6575));
+        assert_eq!(d.top_traders_by_position_long_pct, Fixed(5554));
         let json = serde_json::to_string(&d).unwrap();
         assert!(
             json.contains(

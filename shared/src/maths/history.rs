@@ -82,7 +82,7 @@ pub fn history(series: &CohortSeries, limit: usize, period_ms: i64) -> Vec<Histo
 pub trait GapReading {
     fn timestamp(&self) -> i64;
     fn gap(&self) -> Pct;
-    fn smart_money_long_pct(&self) -> Pct;
+    fn top_traders_by_position_long_pct(&self) -> Pct;
 }
 
 impl GapReading for HistoryPoint {
@@ -92,7 +92,7 @@ impl GapReading for HistoryPoint {
     fn gap(&self) -> Pct {
         self.long_pct_gap
     }
-    fn smart_money_long_pct(&self) -> Pct {
+    fn top_traders_by_position_long_pct(&self) -> Pct {
         self.top_traders_by_position_long_pct
     }
 }
@@ -102,7 +102,7 @@ impl GapReading for HistoryPoint {
 pub struct GapPoint {
     pub timestamp: i64,
     pub long_pct_gap: Pct,
-    pub smart_money_long_pct: Pct,
+    pub top_traders_by_position_long_pct: Pct,
 }
 
 impl GapReading for GapPoint {
@@ -112,8 +112,8 @@ impl GapReading for GapPoint {
     fn gap(&self) -> Pct {
         self.long_pct_gap
     }
-    fn smart_money_long_pct(&self) -> Pct {
-        self.smart_money_long_pct
+    fn top_traders_by_position_long_pct(&self) -> Pct {
+        self.top_traders_by_position_long_pct
     }
 }
 
@@ -148,7 +148,7 @@ pub fn gap_history(series: &CohortSeries, limit: usize, period_ms: i64) -> Vec<G
                     points.push(GapPoint {
                         timestamp: x.timestamp,
                         long_pct_gap: smart - retail,
-                        smart_money_long_pct: smart,
+                        top_traders_by_position_long_pct: smart,
                     });
                 }
                 i += 1;
@@ -251,7 +251,7 @@ mod tests {
         assert_eq!(ts(gap_history(&series, 2, 1)), [4, 5]);
         let p = gap_history(&series, 1, 1)[0];
         assert_eq!(
-            (p.long_pct_gap, p.smart_money_long_pct),
+            (p.long_pct_gap, p.top_traders_by_position_long_pct),
             (Pct::from_units(-1500), Pct::from_units(4500))
         );
         // The three-cohort history stops at 2 (3 lacks position, 4 and 5 accounts).

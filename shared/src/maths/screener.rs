@@ -21,8 +21,8 @@ const HOUR_MS: i64 = 3_600_000;
 pub enum SortBy {
     LongPctGap,
     AbsGap,
-    SmartMoneyLongPct,
-    RetailLongPct,
+    TopTradersByPositionLongPct,
+    RetailCrowdLongPct,
     Confidence,
     GapChange,
     MoneyFlow,
@@ -33,8 +33,8 @@ impl SortBy {
     pub const NAMES: [(&'static str, SortBy); 7] = [
         ("long_pct_gap", SortBy::LongPctGap),
         ("abs_gap", SortBy::AbsGap),
-        ("smart_money_long_pct", SortBy::SmartMoneyLongPct),
-        ("retail_long_pct", SortBy::RetailLongPct),
+        ("smart_money_long_pct", SortBy::TopTradersByPositionLongPct),
+        ("retail_long_pct", SortBy::RetailCrowdLongPct),
         ("confidence", SortBy::Confidence),
         ("gap_change", SortBy::GapChange),
         ("money_flow", SortBy::MoneyFlow),
@@ -157,8 +157,10 @@ pub struct Row {
     pub timestamp: i64,
     pub long_pct_gap: Pct,
     pub signal: Signal,
-    pub smart_money_long_pct: Pct,
-    pub retail_long_pct: Pct,
+    #[serde(rename = "smart_money_long_pct")]
+    pub top_traders_by_position_long_pct: Pct,
+    #[serde(rename = "retail_long_pct")]
+    pub retail_crowd_long_pct: Pct,
     pub account_gap: Option<Pct>,
     pub smart_money_consensus: Option<Consensus>,
     #[serde(flatten)]
@@ -186,7 +188,7 @@ pub fn row(
         .binary_search_by_key(&now.timestamp, |r| r.timestamp)
         .ok()
         .map(|i| series.top_traders_by_accounts[i].long_share.to_percent());
-    let account_gap = accounts.map(|a| signal::account_gap(a, now.retail_long_pct));
+    let account_gap = accounts.map(|a| signal::account_gap(a, now.retail_crowd_long_pct));
     let points = if include_confidence || changes.is_some() {
         history(series, usize::from(rows), period.millis())
     } else {
@@ -234,11 +236,16 @@ pub fn row(
         timestamp: now.timestamp,
         long_pct_gap: now.long_pct_gap,
         signal: now.signal,
-        smart_money_long_pct: now.smart_money_long_pct,
-        retail_long_pct: now.retail_long_pct,
+        top_traders_by_position_long_pct: now.top_traders_by_position_long_pct,
+        retail_crowd_long_pct: now.retail_crowd_long_pct,
         account_gap,
-        smart_money_consensus: accounts
-            .map(|a| signal::consensus(a, now.smart_money_long_pct, params.consensus_level)),
+        smart_money_consensus: accounts.map(|a| {
+            signal::consensus(
+                a,
+                now.top_traders_by_position_long_pct,
+                params.consensus_level,
+            )
+        }),
         confidence,
         change,
     })
@@ -251,8 +258,8 @@ fn sort_key(row: &Row, by: SortBy) -> Option<i64> {
     match by {
         SortBy::LongPctGap => Some(row.long_pct_gap.units()),
         SortBy::AbsGap => Some(row.long_pct_gap.units().abs()),
-        SortBy::SmartMoneyLongPct => Some(row.smart_money_long_pct.units()),
-        SortBy::RetailLongPct => Some(row.retail_long_pct.units()),
+        SortBy::TopTradersByPositionLongPct => Some(row.top_traders_by_position_long_pct.units()),
+        SortBy::RetailCrowdLongPct => Some(row.retail_crowd_long_pct.units()),
         SortBy::Confidence => row
             .confidence
             .as_ref()
@@ -407,7 +414,7 @@ mod tests {
             (Fixed(-1500), Signal::CrowdOverLong)
         );
         assert_eq!(
-            (r.smart_money_long_pct, r.retail_long_pct),
+            (r.top_traders_by_position_long_pct, r.retail_crowd_long_pct),
             (Fixed(4500), Fixed(6000))
         );
         assert_eq!(r.account_gap, Some(Fixed(-400)));

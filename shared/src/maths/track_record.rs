@@ -17,11 +17,10 @@ use serde::Serialize;
 
 use super::divergence::{signal, Signal};
 use super::history::{gap_history, GapPoint};
+use super::signal::LOOKBACK;
 use super::stats::{div_round, round_fixed};
 use crate::domain::{CohortSeries, Fixed, Pct, Period, Price};
 
-/// Buckets looked at: Binance's most per request.
-pub const LOOKBACK: u16 = 500;
 /// Forward horizons, in buckets.
 pub const MIN_HORIZON: u16 = 1;
 pub const MAX_HORIZON: u16 = 48;

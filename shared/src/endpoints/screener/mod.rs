@@ -258,12 +258,6 @@ pub fn csv(data: &ScreenerData, screen: &Screen) -> Result<CsvFile, ApiError> {
     CsvFile::new(format!("screener-{}.csv", data.period), &columns, &lines)
 }
 
-/// A coin's fetch failed for a reason a retry may mend (anything but "unknown symbol"): an answer
-/// listing it must not be cached as if complete.
-pub fn failed_for_now<T>(result: &Result<T, ApiError>) -> bool {
-    matches!(result, Err(e) if !matches!(e, ApiError::UnknownSymbol { .. }))
-}
-
 /// When no coin succeeded, the one error that says most: a rate limit or a spent request budget
 /// (503 with the longest Retry-After) first, then a timeout, then any other upstream failure; only
 /// when every coin is unknown to Binance, 404 naming them.
@@ -331,8 +325,8 @@ mod tests {
             timestamp: 0,
             long_pct_gap: Fixed(gap),
             signal: signal(Fixed(gap), Fixed(800)),
-            smart_money_long_pct: Fixed(5000 + gap),
-            retail_long_pct: Fixed(5000),
+            top_traders_by_position_long_pct: Fixed(5000 + gap),
+            retail_crowd_long_pct: Fixed(5000),
             account_gap: None,
             smart_money_consensus: None,
             confidence: None,
@@ -396,8 +390,8 @@ mod tests {
         let rows = || {
             [("XRP", 3000, 4000), ("ADA", -1000, 7000), ("LINK", 0, 5500)]
                 .map(|(c, gap, retail)| Row {
-                    retail_long_pct: Fixed(retail),
-                    smart_money_long_pct: Fixed(retail + gap),
+                    retail_crowd_long_pct: Fixed(retail),
+                    top_traders_by_position_long_pct: Fixed(retail + gap),
                     ..r(c, gap)
                 })
                 .to_vec()

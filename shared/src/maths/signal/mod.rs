@@ -157,7 +157,7 @@ pub fn report(
         .binary_search_by_key(&now.timestamp, |r| r.timestamp)
         .ok()
         .map(|i| series.top_traders_by_accounts[i].long_share.to_percent());
-    let account_gap = accounts.map(|a| account_gap(a, now.retail_long_pct));
+    let account_gap = accounts.map(|a| account_gap(a, now.retail_crowd_long_pct));
     let persistence = persistence(&gaps, period, params.threshold);
     let vs = vs_history(&gaps, period);
     let quality = data_quality(series, &points, period, clock_ms, params.window(period));
@@ -167,11 +167,17 @@ pub fn report(
     };
     Report {
         smart_money_consensus: SmartMoneyConsensus {
-            call: accounts.map(|a| consensus(a, now.smart_money_long_pct, params.consensus_level)),
+            call: accounts.map(|a| {
+                consensus(
+                    a,
+                    now.top_traders_by_position_long_pct,
+                    params.consensus_level,
+                )
+            }),
             level_pct: params.consensus_level,
             timestamp: now.timestamp,
             top_traders_by_accounts_long_pct: accounts,
-            top_traders_by_position_long_pct: now.smart_money_long_pct,
+            top_traders_by_position_long_pct: now.top_traders_by_position_long_pct,
             reason: accounts
                 .is_none()
                 .then(|| "top_traders_by_accounts has no reading at this bucket yet".to_string()),
@@ -189,7 +195,7 @@ pub fn report(
             top_traders_by_accounts_long_pct: accounts,
             account_gap,
             non_top_accounts_long_pct_estimate: accounts
-                .map(|a| non_top_long_pct(now.retail_long_pct, a)),
+                .map(|a| non_top_long_pct(now.retail_crowd_long_pct, a)),
             divergence: now,
         },
         smoothed: smoothed(&gaps, period, params.smoothing_hours, params.sustained),

@@ -36,7 +36,7 @@ fn fit(points: &[impl GapReading], period: Period) -> Option<(Fit, f64)> {
         .iter()
         .map(|p| {
             let x = (p.timestamp() - t0) / period.millis();
-            (x, p.smart_money_long_pct().units())
+            (x, p.top_traders_by_position_long_pct().units())
         })
         .collect();
     let f = least_squares(&xy)?;
