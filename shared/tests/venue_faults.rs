@@ -252,3 +252,24 @@ async fn bitget_is_asked_at_most_once_a_second_per_path() {
     assert_eq!(times.len(), 3);
     assert!(times.windows(2).all(|w| w[1] - w[0] >= 990), "{times:?}");
 }
+
+#[tokio::test]
+async fn a_rate_limit_written_in_the_body_is_a_rate_limit_and_the_venue_goes_quiet() {
+    // Bybit: HTTP 200 `retCode` 10006 "Too many visits!"; Bitget: `code` "429" under HTTP 200.
+    let s = setup().await;
+    for venue in [Venue::Bybit, Venue::Bitget] {
+        s.standin
+            .push_fault(Fault::new(FaultKind::RateLimitedInBody).at(venue).once());
+        let (result, _) = s.fetch(venue, "BTC").await;
+        assert!(
+            matches!(result, Err(ApiError::UpstreamRateLimited { .. })),
+            "{venue:?}: {result:?}"
+        );
+        let (again, sent) = s.fetch(venue, "ETH").await;
+        assert!(
+            matches!(again, Err(ApiError::UpstreamRateLimited { .. })),
+            "{venue:?}: {again:?}"
+        );
+        assert_eq!(sent, 0, "{venue:?} sent while quiet");
+    }
+}

@@ -14,6 +14,11 @@ use std::time::Duration;
 pub enum FaultKind {
     /// 429 + `Retry-After` (`retry_after_s`, default 7) + code -1003.
     RateLimited,
+    /// The venue's rate limit written in the body under a status other than 429: Bybit's
+    /// `200 {"retCode":10006,"retMsg":"Too many visits!"}` (its documented API rate limit) and
+    /// Bitget's `200 {"code":"429",…}`. Venues with no such form (Binance, OKX, Gate) answer
+    /// as `rate_limited`.
+    RateLimitedInBody,
     /// 418 + `Retry-After` (`retry_after_s`, default 120) + code -1003 "banned until".
     Banned,
     /// 451 restricted location, code 0.
@@ -155,7 +160,7 @@ pub(crate) async fn intercept(
     use FaultKind::*;
     let retry = |default: u64| fault.retry_after_s.unwrap_or(default);
     Some(match fault.kind {
-        RateLimited => with_retry_after(
+        RateLimited | RateLimitedInBody => with_retry_after(
             binance_error(
                 StatusCode::TOO_MANY_REQUESTS,
                 -1003,

@@ -191,6 +191,19 @@ async fn bybit_serves_all_accounts_as_strings_newest_first_and_limits_with_a_bar
         (403, "access too frequent")
     );
     assert_eq!(get(&s, &format!("{base}&period=1h")).await.status, 200);
+    // Its API rate limit: HTTP 200, retCode 10006 (https://bybit-exchange.github.io/docs/v5/rate-limit).
+    s.push_fault(
+        Fault::new(FaultKind::RateLimitedInBody)
+            .at(Venue::Bybit)
+            .once(),
+    );
+    let visits = get(&s, &format!("{base}&period=1h")).await;
+    assert_eq!(visits.status, 200);
+    let v = visits.json();
+    assert_eq!(
+        (v["retCode"].as_i64(), v["retMsg"].as_str()),
+        (Some(10006), Some("Too many visits!"))
+    );
 }
 
 #[tokio::test]
@@ -310,6 +323,16 @@ async fn bitget_serves_shares_oldest_first_with_a_ratio_field_scaled_by_one_hund
     assert_eq!(
         (limited.status, limited.json()["code"].as_str()),
         (429, Some("429"))
+    );
+    s.push_fault(
+        Fault::new(FaultKind::RateLimitedInBody)
+            .at(Venue::Bitget)
+            .once(),
+    );
+    let in_body = get(&s, &format!("{path}?symbol=BTCUSDT&period=1h")).await;
+    assert_eq!(
+        (in_body.status, in_body.json()["code"].as_str()),
+        (200, Some("429"))
     );
 }
 

@@ -80,14 +80,15 @@ pub fn parse_open_interest(body: &[u8]) -> Result<OpenInterest, BitgetError> {
     })
 }
 
-/// What `status` and `body` mean: a 429 is a rate limit whatever the body; otherwise the code
-/// decides where Bitget sent one, then the status.
+/// What `status` and `body` mean: a 429, or a body `code` "429" under any status, is a rate
+/// limit; otherwise the code decides where Bitget sent one, then the status.
 pub fn classify(status: u16, body: &[u8]) -> Classified {
     let envelope = serde_json::from_slice::<Value>(body).ok();
     let field = |name: &str| envelope.as_ref().and_then(|e| e.get(name)).map(plain);
     let code = field("code");
     match (status, code.as_deref()) {
-        (429, _) => Classified::RateLimited,
+        // A body `code` of "429" is a rate limit whatever the HTTP status (upstream-venues.md).
+        (429, _) | (_, Some("429")) => Classified::RateLimited,
         (_, Some("40034")) => Classified::UnknownInstrument,
         (_, Some("40054")) | (500..=599, _) => Classified::ServerError,
         (200..=299, Some(SUCCESS) | None) => Classified::Ok,
@@ -463,6 +464,22 @@ mod tests {
             classify(400, br#"{"code":40034,"msg":"numeric code"}"#),
             Classified::UnknownInstrument,
             "a numeric code reads the same"
+        );
+    }
+
+    #[test]
+    fn a_body_code_429_is_a_rate_limit_whatever_the_status() {
+        let limited = r#"{"code":"429","msg":"Too Many Requests","requestTime":1,"data":null}"#;
+        for status in [200, 400, 403, 429, 500] {
+            assert_eq!(
+                classify(status, limited.as_bytes()),
+                Classified::RateLimited,
+                "{status}"
+            );
+        }
+        assert_eq!(
+            classify(200, br#"{"code":429,"msg":"numeric"}"#),
+            Classified::RateLimited
         );
     }
 

@@ -82,7 +82,7 @@ pub fn parse_open_interest(body: &[u8]) -> Result<Vec<OpenInterestRow>, BybitErr
 }
 
 /// What `status` and `body` mean. Bybit's errors arrive as HTTP 200 with a `retCode`, except its
-/// IP rate limit, a bare 403 ("access too frequent").
+/// IP rate limit, a bare 403 ("access too frequent"); its API rate limit is `retCode` 10006.
 pub fn classify(status: u16, body: &[u8]) -> Classified {
     let head = serde_json::from_slice::<Head<'_>>(body)
         .ok()
@@ -92,6 +92,10 @@ pub fn classify(status: u16, body: &[u8]) -> Classified {
         // two apart, and waiting is what both call for from a client's side. 429 is not in the
         // notes; it means the same everywhere.
         (403 | 429, _) => Classified::RateLimited,
+        // Bybit's API rate limit: "If you receive "retCode": 10006, "retMsg": "Too many
+        // visits!" in the JSON response, you have hit the API rate limit"
+        // (https://bybit-exchange.github.io/docs/v5/rate-limit), with HTTP 200.
+        (_, Some((10006, _))) => Classified::RateLimited,
         (500..=599, _) => Classified::ServerError,
         // 10001 is every parameter error; the symbol's names it ("params error: symbol
         // invalid"). Our period spellings are Bybit's own, so another 10001 is a bug to see.
@@ -489,6 +493,13 @@ mod tests {
                 bad("Bybit error 10002: request expired"),
             ),
             (403, "access too frequent", RateLimited),
+            // Bybit's API rate limit: HTTP 200, retCode 10006 "Too many visits!"
+            // (https://bybit-exchange.github.io/docs/v5/rate-limit).
+            (
+                200,
+                r#"{"retCode":10006,"retMsg":"Too many visits!","result":{},"retExtInfo":{},"time":1}"#,
+                RateLimited,
+            ),
             (403, "", RateLimited),
             (429, "", RateLimited),
             (502, "<html>502 Bad Gateway</html>", ServerError),
