@@ -273,3 +273,35 @@ async fn a_rate_limit_written_in_the_body_is_a_rate_limit_and_the_venue_goes_qui
         assert_eq!(sent, 0, "{venue:?} sent while quiet");
     }
 }
+
+#[tokio::test]
+async fn gate_is_asked_100_rows_at_a_time_its_documented_maximum() {
+    // The real clock: older pages are placed by time (`from`).
+    let s = setup().await;
+    s.standin.update(|sw| sw.now_ms = None);
+    let url = s.standin.base_url();
+    let symbol = Symbol::from_coin("ETH").unwrap();
+    let fetched = gate::Gate::at(&s.gate, Some(&url))
+        .fetch(&symbol, Period::H1, 250)
+        .await;
+    let series = fetched.result.unwrap();
+    assert_eq!(series.retail_crowd.len(), 250);
+    assert!(series
+        .retail_crowd
+        .windows(2)
+        .all(|w| w[1].timestamp - w[0].timestamp == 3_600_000));
+    let limits: Vec<u32> = s
+        .standin
+        .requests()
+        .iter()
+        .filter_map(|r| {
+            let q = r
+                .query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("limit="))?;
+            q.parse().ok()
+        })
+        .collect();
+    assert_eq!(limits.len(), 3, "{limits:?}");
+    assert!(limits.iter().all(|l| *l <= 100), "{limits:?}");
+}

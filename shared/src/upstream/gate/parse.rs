@@ -11,7 +11,13 @@ use crate::domain::{CohortSeries, Decimal, Fixed, OpenInterest, Period, Reading,
 use crate::upstream::wire::amount;
 pub use crate::upstream::wire::Classified;
 
-/// Rows per request at most (`limit`).
+/// Rows per request at most (`limit`). Gate's documentation names 100 as the maximum; Gate's
+/// own SDK, generated from its API specification, refuses more ("must be a value less than or
+/// equal to `100`", gateapi-python `gate_api/api/futures_api.py`, `list_contract_stats`,
+/// commit 744afea), and ccxt pages this endpoint 100 rows at a time (`ts/src/gate.ts`,
+/// `fetchOpenInterestHistory`: `fetchPaginatedCallDeterministic (…, 100)`). The 2,000 some
+/// clients send is the limit of Gate's candlesticks (`list_futures_candlesticks`, ≤ 2000), not
+/// of this endpoint: larger requests are paged.
 pub const MAX_ROWS: u16 = 100;
 
 /// Gate's `interval` for `p`. `None` for 2h, 6h and 12h: Gate documents only `5m 15m 30m 1h 4h
