@@ -275,6 +275,50 @@ async fn a_rate_limit_written_in_the_body_is_a_rate_limit_and_the_venue_goes_qui
 }
 
 #[tokio::test]
+async fn gate_s_open_bucket_is_left_out_and_each_closed_one_is_read_at_its_close() {
+    // At 13:30 Gate's newest row is the 13:00 bucket, open and moving; its 12:00 row closed
+    // at 13:00 and holds the state Binance's 13:00 row describes.
+    const H: i64 = 3_600_000;
+    let s = setup().await;
+    let t = standin::DEMO_NEWEST_1H_MS;
+    let read_at = |now: i64| {
+        let s = &s;
+        async move {
+            s.standin.update(|sw| sw.now_ms = Some(now));
+            let (result, sent) = s.fetch(Venue::Gate, "BTC").await;
+            assert_eq!(sent, 1);
+            result.unwrap()
+        }
+    };
+    let half_past = read_at(t + H / 2).await;
+    for (readings, cohort) in [
+        (&half_past.retail_crowd, standin::Cohort::RetailCrowd),
+        (
+            &half_past.top_traders_by_accounts,
+            standin::Cohort::TopTradersByAccounts,
+        ),
+        (
+            &half_past.top_traders_by_position,
+            standin::Cohort::TopTradersByPosition,
+        ),
+    ] {
+        assert_eq!(readings.len(), 25, "{cohort:?}: the rows asked for");
+        let newest = readings.last().unwrap();
+        assert_eq!(newest.timestamp, t, "{cohort:?}");
+        let share = standin::venue_long_share(Venue::Gate, "BTCUSDT", cohort, H, t).unwrap();
+        let got: f64 = newest.long_share.to_percent().to_string().parse().unwrap();
+        assert!(
+            (got - share * 100.0).abs() < 0.006,
+            "{cohort:?}: {got} vs {share}"
+        );
+    }
+    assert_eq!(half_past.open_interest.last().unwrap().timestamp, t);
+    // Later in the same bucket nothing that was answered has moved.
+    let ten_to = read_at(t + H - 10 * 60_000).await;
+    assert_eq!(ten_to, half_past);
+}
+
+#[tokio::test]
 async fn gate_is_asked_100_rows_at_a_time_its_documented_maximum() {
     // The real clock: older pages are placed by time (`from`).
     let s = setup().await;

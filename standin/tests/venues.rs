@@ -230,22 +230,23 @@ async fn gate_serves_numbers_with_second_timestamps_oldest_first_and_zero_for_no
             .collect::<Vec<_>>(),
         "seconds, oldest first"
     );
-    for row in rows {
+    // Closed rows hold the state at their close (ts + 1h); the newest, still open, moves.
+    for row in &rows[..3] {
         let ts = row["time"].as_i64().unwrap() * 1000;
         let ratio = |c| {
-            let s = share(Venue::Gate, c, H, ts);
+            let s = share(Venue::Gate, c, H, ts + H);
             s / (1.0 - s)
         };
         assert!(row["lsr_account"].is_f64(), "a JSON number");
-        assert_eq!(
-            row["lsr_account"].as_f64().unwrap(),
-            ratio(Cohort::RetailCrowd)
-        );
+        // serde_json's default float parsing may miss the written f64 by an ulp.
+        let near = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs();
+        let all = row["lsr_account"].as_f64().unwrap();
+        assert!(near(all, ratio(Cohort::RetailCrowd)), "{all}");
         let top = row["top_lsr_size"].as_f64().unwrap();
         if ts == missing {
             assert_eq!(top, 0.0, "no data reads 0");
         } else {
-            assert_eq!(top, ratio(Cohort::TopTradersByPosition));
+            assert!(near(top, ratio(Cohort::TopTradersByPosition)), "{top}");
         }
     }
     // `from` (seconds) pages forward: the first `limit` rows from it.
@@ -277,6 +278,67 @@ async fn gate_serves_numbers_with_second_timestamps_oldest_first_and_zero_for_no
     );
     let two_hours = get(&s, &format!("{}?contract=BTC_USDT&interval=2h", gate::PATH)).await;
     assert_eq!(two_hours.status, 400, "Gate has no 2h");
+    // `limit` is at most 100, as Gate's own SDK checks it (gateapi-python, list_contract_stats).
+    let over = get(
+        &s,
+        &format!("{}?contract=BTC_USDT&interval=1h&limit=101", gate::PATH),
+    )
+    .await;
+    assert_eq!(
+        (over.status, over.json()["label"].as_str()),
+        (400, Some("INVALID_PARAM_VALUE"))
+    );
+    let full = get(
+        &s,
+        &format!("{}?contract=BTC_USDT&interval=1h&limit=100", gate::PATH),
+    )
+    .await;
+    assert_eq!(full.json().as_array().map(Vec::len), Some(100));
+}
+
+#[tokio::test]
+async fn gate_s_newest_row_is_the_open_bucket_and_moves_until_it_closes() {
+    let s = demo().await;
+    let path = format!("{}?contract=BTC_USDT&interval=1h&limit=2", gate::PATH);
+    let at = |now: i64| {
+        let s = &s;
+        let path = path.clone();
+        async move {
+            s.update(|sw| sw.now_ms = Some(now));
+            get(s, &path).await.json()
+        }
+    };
+    // 13:00:50 and 13:30: the newest row is the 13:00 bucket, still open.
+    let early = at(DEMO_NOW_MS).await;
+    let later = at(DEMO_NEWEST_1H_MS + H / 2).await;
+    let time = |v: &Value, i: usize| v[i]["time"].as_i64().unwrap() * 1000;
+    assert_eq!(
+        (time(&early, 1), time(&later, 1)),
+        (DEMO_NEWEST_1H_MS, DEMO_NEWEST_1H_MS)
+    );
+    for key in [
+        "lsr_account",
+        "top_lsr_account",
+        "top_lsr_size",
+        "open_interest_usd",
+    ] {
+        assert_ne!(
+            early[1][key], later[1][key],
+            "{key} moves while the bucket is open"
+        );
+        assert_eq!(
+            early[0][key], later[0][key],
+            "{key} of a closed bucket holds"
+        );
+    }
+    // Once closed (14:00:05), the 13:00 row holds the state at 14:00, and keeps it.
+    let closed = at(DEMO_NEWEST_1H_MS + H + 5_000).await;
+    let after = at(DEMO_NEWEST_1H_MS + 2 * H).await;
+    assert_eq!(time(&closed, 0), DEMO_NEWEST_1H_MS);
+    let s14 = share(Venue::Gate, Cohort::RetailCrowd, H, DEMO_NEWEST_1H_MS + H);
+    let served = closed[0]["lsr_account"].as_f64().unwrap();
+    assert!((served - s14 / (1.0 - s14)).abs() < 1e-12, "{served}");
+    assert_eq!(closed[0], after[0]);
 }
 
 #[tokio::test]
