@@ -349,3 +349,30 @@ async fn gate_is_asked_100_rows_at_a_time_its_documented_maximum() {
     assert_eq!(limits.len(), 3, "{limits:?}");
     assert!(limits.iter().all(|l| *l <= 100), "{limits:?}");
 }
+
+#[tokio::test]
+async fn bitget_s_day_off_the_utc_grid_is_refused_not_mixed_in() {
+    // Its large-holder paths' `1d` opens at 16:00 UTC (midnight UTC+8); every other venue's
+    // day at 00:00 UTC.
+    let s = setup().await;
+    let url = s.standin.base_url();
+    let fetched = bitget::Bitget::at(&s.bitget, Some(&url))
+        .fetch(&Symbol::from_coin("BTC").unwrap(), Period::D1, 10)
+        .await;
+    match fetched.result {
+        Err(e @ ApiError::InvalidParameter { .. }) => {
+            assert_eq!(e.parameter(), Some("period"));
+            let said = e.to_string();
+            assert!(
+                said.contains("Bitget") && said.contains("16:00 UTC"),
+                "{said}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Aligned periods are read as before.
+    let fetched = bitget::Bitget::at(&s.bitget, Some(&url))
+        .fetch(&Symbol::from_coin("BTC").unwrap(), Period::H12, 10)
+        .await;
+    assert!(fetched.result.is_ok(), "{:?}", fetched.result);
+}

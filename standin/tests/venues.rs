@@ -399,6 +399,38 @@ async fn bitget_serves_shares_oldest_first_with_a_ratio_field_scaled_by_one_hund
 }
 
 #[tokio::test]
+async fn bitget_s_large_holder_days_open_at_16_utc_and_its_all_accounts_1dutc_at_midnight() {
+    let s = demo().await;
+    let newest = |path: &'static str, spelled: &'static str| {
+        let s = &s;
+        async move {
+            let v = get(s, &format!("{path}?symbol=BTCUSDT&period={spelled}"))
+                .await
+                .json();
+            let rows = v["data"].as_array().unwrap().clone();
+            rows.iter()
+                .map(|r| text_i64(&r["ts"]))
+                .collect::<Vec<i64>>()
+        }
+    };
+    let utc = newest(bitget::PATHS[0].0, "1Dutc").await;
+    assert!(utc.iter().all(|ts| ts.rem_euclid(DAY) == 0), "{utc:?}");
+    for (path, _, _) in &bitget::PATHS[1..] {
+        let days = newest(path, "1d").await;
+        assert!(
+            days.iter().all(|ts| ts.rem_euclid(DAY) == 16 * H),
+            "{days:?}"
+        );
+        assert!(days.windows(2).all(|w| w[1] - w[0] == DAY));
+        // 13:00:50 UTC on the demo day: the newest day opened at 16:00 UTC the day before.
+        assert_eq!(*days.last().unwrap(), DEMO_NEWEST_1H_MS - 13 * H - 8 * H);
+    }
+    // Shorter periods stay on the UTC grid.
+    let hours = newest(bitget::PATHS[2].0, "12h").await;
+    assert!(hours.iter().all(|ts| ts.rem_euclid(12 * H) == 0));
+}
+
+#[tokio::test]
 async fn a_fault_at_one_venue_leaves_the_others_alone() {
     let s = demo().await;
     s.push_fault(Fault::new(FaultKind::RateLimited).at(Venue::Okx));
