@@ -136,6 +136,25 @@ fn newest_1h() -> i64 {
     standin::newest_bucket(standin::DEMO_NOW_MS, HOUR)
 }
 
+#[tokio::test]
+async fn a_position_ratio_spelled_long_position_is_read_like_long_account() {
+    let plain = expect_series(setup().await.fetch().await);
+    let s = setup_with(Switches {
+        position_keys: true,
+        ..Switches::demo()
+    })
+    .await;
+    let respelled = expect_series(s.fetch().await);
+    assert_eq!(
+        respelled.top_traders_by_position,
+        plain.top_traders_by_position
+    );
+    assert_eq!(
+        respelled.top_traders_by_position.last().unwrap().timestamp,
+        newest_1h()
+    );
+}
+
 /// A fetch that sends nothing and needs no retry answers at once; generous for a loaded CI box.
 const AT_ONCE: Duration = Duration::from_millis(1500);
 

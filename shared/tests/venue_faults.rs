@@ -252,3 +252,127 @@ async fn bitget_is_asked_at_most_once_a_second_per_path() {
     assert_eq!(times.len(), 3);
     assert!(times.windows(2).all(|w| w[1] - w[0] >= 990), "{times:?}");
 }
+
+#[tokio::test]
+async fn a_rate_limit_written_in_the_body_is_a_rate_limit_and_the_venue_goes_quiet() {
+    // Bybit: HTTP 200 `retCode` 10006 "Too many visits!"; Bitget: `code` "429" under HTTP 200.
+    let s = setup().await;
+    for venue in [Venue::Bybit, Venue::Bitget] {
+        s.standin
+            .push_fault(Fault::new(FaultKind::RateLimitedInBody).at(venue).once());
+        let (result, _) = s.fetch(venue, "BTC").await;
+        assert!(
+            matches!(result, Err(ApiError::UpstreamRateLimited { .. })),
+            "{venue:?}: {result:?}"
+        );
+        let (again, sent) = s.fetch(venue, "ETH").await;
+        assert!(
+            matches!(again, Err(ApiError::UpstreamRateLimited { .. })),
+            "{venue:?}: {again:?}"
+        );
+        assert_eq!(sent, 0, "{venue:?} sent while quiet");
+    }
+}
+
+#[tokio::test]
+async fn gate_s_open_bucket_is_left_out_and_each_closed_one_is_read_at_its_close() {
+    // At 13:30 Gate's newest row is the 13:00 bucket, open and moving; its 12:00 row closed
+    // at 13:00 and holds the state Binance's 13:00 row describes.
+    const H: i64 = 3_600_000;
+    let s = setup().await;
+    let t = standin::DEMO_NEWEST_1H_MS;
+    let read_at = |now: i64| {
+        let s = &s;
+        async move {
+            s.standin.update(|sw| sw.now_ms = Some(now));
+            let (result, sent) = s.fetch(Venue::Gate, "BTC").await;
+            assert_eq!(sent, 1);
+            result.unwrap()
+        }
+    };
+    let half_past = read_at(t + H / 2).await;
+    for (readings, cohort) in [
+        (&half_past.retail_crowd, standin::Cohort::RetailCrowd),
+        (
+            &half_past.top_traders_by_accounts,
+            standin::Cohort::TopTradersByAccounts,
+        ),
+        (
+            &half_past.top_traders_by_position,
+            standin::Cohort::TopTradersByPosition,
+        ),
+    ] {
+        assert_eq!(readings.len(), 25, "{cohort:?}: the rows asked for");
+        let newest = readings.last().unwrap();
+        assert_eq!(newest.timestamp, t, "{cohort:?}");
+        let share = standin::venue_long_share(Venue::Gate, "BTCUSDT", cohort, H, t).unwrap();
+        let got: f64 = newest.long_share.to_percent().to_string().parse().unwrap();
+        assert!(
+            (got - share * 100.0).abs() < 0.006,
+            "{cohort:?}: {got} vs {share}"
+        );
+    }
+    assert_eq!(half_past.open_interest.last().unwrap().timestamp, t);
+    // Later in the same bucket nothing that was answered has moved.
+    let ten_to = read_at(t + H - 10 * 60_000).await;
+    assert_eq!(ten_to, half_past);
+}
+
+#[tokio::test]
+async fn gate_is_asked_100_rows_at_a_time_its_documented_maximum() {
+    // The real clock: older pages are placed by time (`from`).
+    let s = setup().await;
+    s.standin.update(|sw| sw.now_ms = None);
+    let url = s.standin.base_url();
+    let symbol = Symbol::from_coin("ETH").unwrap();
+    let fetched = gate::Gate::at(&s.gate, Some(&url))
+        .fetch(&symbol, Period::H1, 250)
+        .await;
+    let series = fetched.result.unwrap();
+    assert_eq!(series.retail_crowd.len(), 250);
+    assert!(series
+        .retail_crowd
+        .windows(2)
+        .all(|w| w[1].timestamp - w[0].timestamp == 3_600_000));
+    let limits: Vec<u32> = s
+        .standin
+        .requests()
+        .iter()
+        .filter_map(|r| {
+            let q = r
+                .query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("limit="))?;
+            q.parse().ok()
+        })
+        .collect();
+    assert_eq!(limits.len(), 3, "{limits:?}");
+    assert!(limits.iter().all(|l| *l <= 100), "{limits:?}");
+}
+
+#[tokio::test]
+async fn bitget_s_day_off_the_utc_grid_is_refused_not_mixed_in() {
+    // Its large-holder paths' `1d` opens at 16:00 UTC (midnight UTC+8); every other venue's
+    // day at 00:00 UTC.
+    let s = setup().await;
+    let url = s.standin.base_url();
+    let fetched = bitget::Bitget::at(&s.bitget, Some(&url))
+        .fetch(&Symbol::from_coin("BTC").unwrap(), Period::D1, 10)
+        .await;
+    match fetched.result {
+        Err(e @ ApiError::InvalidParameter { .. }) => {
+            assert_eq!(e.parameter(), Some("period"));
+            let said = e.to_string();
+            assert!(
+                said.contains("Bitget") && said.contains("16:00 UTC"),
+                "{said}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Aligned periods are read as before.
+    let fetched = bitget::Bitget::at(&s.bitget, Some(&url))
+        .fetch(&Symbol::from_coin("BTC").unwrap(), Period::H12, 10)
+        .await;
+    assert!(fetched.result.is_ok(), "{:?}", fetched.result);
+}

@@ -14,6 +14,11 @@ use std::time::Duration;
 pub enum FaultKind {
     /// 429 + `Retry-After` (`retry_after_s`, default 7) + code -1003.
     RateLimited,
+    /// The venue's rate limit written in the body under a status other than 429: Bybit's
+    /// `200 {"retCode":10006,"retMsg":"Too many visits!"}` (its documented API rate limit) and
+    /// Bitget's `200 {"code":"429",…}`. Venues with no such form (Binance, OKX, Gate) answer
+    /// as `rate_limited`.
+    RateLimitedInBody,
     /// 418 + `Retry-After` (`retry_after_s`, default 120) + code -1003 "banned until".
     Banned,
     /// 451 restricted location, code 0.
@@ -155,7 +160,7 @@ pub(crate) async fn intercept(
     use FaultKind::*;
     let retry = |default: u64| fault.retry_after_s.unwrap_or(default);
     Some(match fault.kind {
-        RateLimited => with_retry_after(
+        RateLimited | RateLimitedInBody => with_retry_after(
             binance_error(
                 StatusCode::TOO_MANY_REQUESTS,
                 -1003,
@@ -231,8 +236,15 @@ struct WireRow {
     timestamp: serde_json::Value,
 }
 
-/// The 200 answer for `rows` (oldest first), corrupted as `kind` asks.
-pub(crate) fn render(rows: &[Row], timestamp_as_string: bool, kind: Option<FaultKind>) -> Response {
+/// The 200 answer for `rows` (oldest first), corrupted as `kind` asks; with `position_keys`,
+/// the shares are spelled `longPosition` / `shortPosition` (COIN-M's spelling of the position
+/// ratio) instead of `longAccount` / `shortAccount`.
+pub(crate) fn render(
+    rows: &[Row],
+    timestamp_as_string: bool,
+    position_keys: bool,
+    kind: Option<FaultKind>,
+) -> Response {
     let mut wire: Vec<WireRow> = rows
         .iter()
         .map(|r| WireRow {
@@ -271,7 +283,28 @@ pub(crate) fn render(rows: &[Row], timestamp_as_string: bool, kind: Option<Fault
         }
         _ => {}
     }
-    let mut body = serde_json::to_string(&wire).unwrap_or_default();
+    let mut body = if position_keys {
+        let respelled: Vec<serde_json::Value> = wire
+            .iter()
+            .filter_map(|w| serde_json::to_value(w).ok())
+            .map(|mut row| {
+                if let serde_json::Value::Object(fields) = &mut row {
+                    for (from, to) in [
+                        ("longAccount", "longPosition"),
+                        ("shortAccount", "shortPosition"),
+                    ] {
+                        if let Some(v) = fields.remove(from) {
+                            fields.insert(to.into(), v);
+                        }
+                    }
+                }
+                row
+            })
+            .collect();
+        serde_json::to_string(&respelled).unwrap_or_default()
+    } else {
+        serde_json::to_string(&wire).unwrap_or_default()
+    };
     if kind == Some(FaultKind::Truncated) {
         // Cut halfway through the last row (the body is ASCII, so any index is a char boundary).
         let cut = body.rfind('{').map_or(1, |i| i + (body.len() - i) / 2);

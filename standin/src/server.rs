@@ -143,7 +143,12 @@ async fn ratio(
         }
     }
     match select(&q, cohort, &sw, now) {
-        Ok(rows) => faults::render(&rows, sw.timestamp_as_string, fault.map(|f| f.kind)),
+        Ok(rows) => faults::render(
+            &rows,
+            sw.timestamp_as_string,
+            sw.position_keys && cohort == Cohort::TopTradersByPosition,
+            fault.map(|f| f.kind),
+        ),
         Err((code, msg)) => binance_error(StatusCode::BAD_REQUEST, code, &msg),
     }
 }

@@ -16,6 +16,10 @@ pub struct Switches {
     pub now_ms: Option<i64>,
     /// Serve `timestamp` as a JSON string (as Binance's docs print it) instead of a number.
     pub timestamp_as_string: bool,
+    /// Binance's position ratio (`topLongShortPositionRatio`) spells its shares `longPosition` /
+    /// `shortPosition`, as Binance's COIN-M docs print them, instead of `longAccount` /
+    /// `shortAccount`.
+    pub position_keys: bool,
     /// This cohort publishes one bucket behind the others (Binance).
     pub lagging_cohort: Option<Cohort>,
     /// These venues publish every series one bucket behind.

@@ -115,6 +115,29 @@ async fn rows_have_binance_shape_and_come_oldest_first() {
 }
 
 #[tokio::test]
+async fn the_position_ratio_can_spell_its_shares_long_position_and_short_position() {
+    let s = demo().await;
+    let position = "/futures/data/topLongShortPositionRatio?symbol=BTCUSDT&period=1h&limit=2";
+    let before = get(&s, position).await.json();
+    s.update(|sw| sw.position_keys = true);
+    let after = get(&s, position).await.json();
+    for (old, new) in before
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(after.as_array().unwrap())
+    {
+        assert_eq!(new["longPosition"], old["longAccount"]);
+        assert_eq!(new["shortPosition"], old["shortAccount"]);
+        assert!(new.get("longAccount").is_none() && new.get("shortAccount").is_none());
+        assert_eq!(new["timestamp"], old["timestamp"]);
+    }
+    // The two account ratios keep their spelling.
+    let retail = get(&s, BTC_RETAIL).await.json();
+    assert!(retail[0].get("longAccount").is_some());
+}
+
+#[tokio::test]
 async fn parameters_are_validated_like_binance() {
     let s = demo().await;
     let base = "/futures/data/topLongShortPositionRatio";

@@ -191,6 +191,19 @@ async fn bybit_serves_all_accounts_as_strings_newest_first_and_limits_with_a_bar
         (403, "access too frequent")
     );
     assert_eq!(get(&s, &format!("{base}&period=1h")).await.status, 200);
+    // Its API rate limit: HTTP 200, retCode 10006 (https://bybit-exchange.github.io/docs/v5/rate-limit).
+    s.push_fault(
+        Fault::new(FaultKind::RateLimitedInBody)
+            .at(Venue::Bybit)
+            .once(),
+    );
+    let visits = get(&s, &format!("{base}&period=1h")).await;
+    assert_eq!(visits.status, 200);
+    let v = visits.json();
+    assert_eq!(
+        (v["retCode"].as_i64(), v["retMsg"].as_str()),
+        (Some(10006), Some("Too many visits!"))
+    );
 }
 
 #[tokio::test]
@@ -217,22 +230,23 @@ async fn gate_serves_numbers_with_second_timestamps_oldest_first_and_zero_for_no
             .collect::<Vec<_>>(),
         "seconds, oldest first"
     );
-    for row in rows {
+    // Closed rows hold the state at their close (ts + 1h); the newest, still open, moves.
+    for row in &rows[..3] {
         let ts = row["time"].as_i64().unwrap() * 1000;
         let ratio = |c| {
-            let s = share(Venue::Gate, c, H, ts);
+            let s = share(Venue::Gate, c, H, ts + H);
             s / (1.0 - s)
         };
         assert!(row["lsr_account"].is_f64(), "a JSON number");
-        assert_eq!(
-            row["lsr_account"].as_f64().unwrap(),
-            ratio(Cohort::RetailCrowd)
-        );
+        // serde_json's default float parsing may miss the written f64 by an ulp.
+        let near = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs();
+        let all = row["lsr_account"].as_f64().unwrap();
+        assert!(near(all, ratio(Cohort::RetailCrowd)), "{all}");
         let top = row["top_lsr_size"].as_f64().unwrap();
         if ts == missing {
             assert_eq!(top, 0.0, "no data reads 0");
         } else {
-            assert_eq!(top, ratio(Cohort::TopTradersByPosition));
+            assert!(near(top, ratio(Cohort::TopTradersByPosition)), "{top}");
         }
     }
     // `from` (seconds) pages forward: the first `limit` rows from it.
@@ -264,6 +278,67 @@ async fn gate_serves_numbers_with_second_timestamps_oldest_first_and_zero_for_no
     );
     let two_hours = get(&s, &format!("{}?contract=BTC_USDT&interval=2h", gate::PATH)).await;
     assert_eq!(two_hours.status, 400, "Gate has no 2h");
+    // `limit` is at most 100, as Gate's own SDK checks it (gateapi-python, list_contract_stats).
+    let over = get(
+        &s,
+        &format!("{}?contract=BTC_USDT&interval=1h&limit=101", gate::PATH),
+    )
+    .await;
+    assert_eq!(
+        (over.status, over.json()["label"].as_str()),
+        (400, Some("INVALID_PARAM_VALUE"))
+    );
+    let full = get(
+        &s,
+        &format!("{}?contract=BTC_USDT&interval=1h&limit=100", gate::PATH),
+    )
+    .await;
+    assert_eq!(full.json().as_array().map(Vec::len), Some(100));
+}
+
+#[tokio::test]
+async fn gate_s_newest_row_is_the_open_bucket_and_moves_until_it_closes() {
+    let s = demo().await;
+    let path = format!("{}?contract=BTC_USDT&interval=1h&limit=2", gate::PATH);
+    let at = |now: i64| {
+        let s = &s;
+        let path = path.clone();
+        async move {
+            s.update(|sw| sw.now_ms = Some(now));
+            get(s, &path).await.json()
+        }
+    };
+    // 13:00:50 and 13:30: the newest row is the 13:00 bucket, still open.
+    let early = at(DEMO_NOW_MS).await;
+    let later = at(DEMO_NEWEST_1H_MS + H / 2).await;
+    let time = |v: &Value, i: usize| v[i]["time"].as_i64().unwrap() * 1000;
+    assert_eq!(
+        (time(&early, 1), time(&later, 1)),
+        (DEMO_NEWEST_1H_MS, DEMO_NEWEST_1H_MS)
+    );
+    for key in [
+        "lsr_account",
+        "top_lsr_account",
+        "top_lsr_size",
+        "open_interest_usd",
+    ] {
+        assert_ne!(
+            early[1][key], later[1][key],
+            "{key} moves while the bucket is open"
+        );
+        assert_eq!(
+            early[0][key], later[0][key],
+            "{key} of a closed bucket holds"
+        );
+    }
+    // Once closed (14:00:05), the 13:00 row holds the state at 14:00, and keeps it.
+    let closed = at(DEMO_NEWEST_1H_MS + H + 5_000).await;
+    let after = at(DEMO_NEWEST_1H_MS + 2 * H).await;
+    assert_eq!(time(&closed, 0), DEMO_NEWEST_1H_MS);
+    let s14 = share(Venue::Gate, Cohort::RetailCrowd, H, DEMO_NEWEST_1H_MS + H);
+    let served = closed[0]["lsr_account"].as_f64().unwrap();
+    assert!((served - s14 / (1.0 - s14)).abs() < 1e-12, "{served}");
+    assert_eq!(closed[0], after[0]);
 }
 
 #[tokio::test]
@@ -311,6 +386,48 @@ async fn bitget_serves_shares_oldest_first_with_a_ratio_field_scaled_by_one_hund
         (limited.status, limited.json()["code"].as_str()),
         (429, Some("429"))
     );
+    s.push_fault(
+        Fault::new(FaultKind::RateLimitedInBody)
+            .at(Venue::Bitget)
+            .once(),
+    );
+    let in_body = get(&s, &format!("{path}?symbol=BTCUSDT&period=1h")).await;
+    assert_eq!(
+        (in_body.status, in_body.json()["code"].as_str()),
+        (200, Some("429"))
+    );
+}
+
+#[tokio::test]
+async fn bitget_s_large_holder_days_open_at_16_utc_and_its_all_accounts_1dutc_at_midnight() {
+    let s = demo().await;
+    let newest = |path: &'static str, spelled: &'static str| {
+        let s = &s;
+        async move {
+            let v = get(s, &format!("{path}?symbol=BTCUSDT&period={spelled}"))
+                .await
+                .json();
+            let rows = v["data"].as_array().unwrap().clone();
+            rows.iter()
+                .map(|r| text_i64(&r["ts"]))
+                .collect::<Vec<i64>>()
+        }
+    };
+    let utc = newest(bitget::PATHS[0].0, "1Dutc").await;
+    assert!(utc.iter().all(|ts| ts.rem_euclid(DAY) == 0), "{utc:?}");
+    for (path, _, _) in &bitget::PATHS[1..] {
+        let days = newest(path, "1d").await;
+        assert!(
+            days.iter().all(|ts| ts.rem_euclid(DAY) == 16 * H),
+            "{days:?}"
+        );
+        assert!(days.windows(2).all(|w| w[1] - w[0] == DAY));
+        // 13:00:50 UTC on the demo day: the newest day opened at 16:00 UTC the day before.
+        assert_eq!(*days.last().unwrap(), DEMO_NEWEST_1H_MS - 13 * H - 8 * H);
+    }
+    // Shorter periods stay on the UTC grid.
+    let hours = newest(bitget::PATHS[2].0, "12h").await;
+    assert!(hours.iter().all(|ts| ts.rem_euclid(12 * H) == 0));
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! Bitget v2 `/api/v2/mix/market/{long-short, account-long-short, position-long-short}`
 //! (`?symbol=BTCUSDT&period=1h`) and the open-interest snapshot. `{"code":"00000","msg":"success",
 //! "requestTime":…,"data":[…]}`, **oldest first**, every value a string, `ts` in ms. Periods
-//! `5m 15m 30m 1h 2h 4h 6h 12h 1d`, but `long-short` spells the day `1Dutc` (and refuses `1d`).
+//! `5m 15m 30m 1h 2h 4h 6h 12h 1d`, but `long-short` spells the day `1Dutc` (and refuses `1d`);
+//! the `1d` of the other two opens at midnight UTC+8, so its `ts` is 16:00 UTC ([`day_shift`]).
 //! **No limit, no start or end**: always the newest [`ROWS`] (the real count is unconfirmed).
 //! The `longShort*Ratio` field is (long / short) / 100 truncated to 4 decimals, as Bitget's is:
 //! a trap for clients, reproduced on purpose.
@@ -112,6 +113,20 @@ pub fn period(cohort: Cohort, spelled: &str) -> Option<i64> {
     })
 }
 
+/// How far before midnight UTC a day bucket of `cohort` opens: 8 hours for the plain `1d` of
+/// `account-long-short` and `position-long-short` (midnight UTC+8), none for `long-short`'s
+/// `1Dutc` or any shorter period. Bitget's docs list no UTC spelling on those two paths
+/// (https://www.bitget.com/api-doc/common/apidata/Account-Long-Short: `5m … 12h 1d`), and
+/// Bitget's plain day elsewhere is UTC+8 beside an explicit `1Dutc` (candles: "day in UTC:
+/// 1Dutc"); no capture of these rows' `ts` is at hand, so this is the likelier reading.
+pub fn day_shift(cohort: Cohort, period_ms: i64) -> i64 {
+    if cohort != Cohort::RetailCrowd && period_ms == 24 * HOUR_MS {
+        8 * HOUR_MS
+    } else {
+        0
+    }
+}
+
 fn error(code: &str, msg: &str, now: i64) -> Response {
     json_body(
         StatusCode::BAD_REQUEST,
@@ -140,11 +155,15 @@ fn shares(
     let Some(symbol) = listed(Venue::Bitget, name) else {
         return unknown_instrument(Venue::Bitget, name, now);
     };
-    let stamps = published(sw, Venue::Bitget, cohort, period_ms, now);
+    // The plain `1d` of the two large-holder paths opens at midnight UTC+8 (16:00 UTC): its
+    // buckets are UTC-midnight ones moved 8 hours earlier, values and all.
+    let shift = day_shift(cohort, period_ms);
+    let stamps = published(sw, Venue::Bitget, cohort, period_ms, now + shift);
     let rows: Vec<Value> = stamps[stamps.len().saturating_sub(ROWS)..]
         .iter()
-        .filter_map(|ts| {
-            let share = data::venue_long_share(Venue::Bitget, symbol, cohort, period_ms, *ts)?;
+        .filter_map(|utc| {
+            let share = data::venue_long_share(Venue::Bitget, symbol, cohort, period_ms, *utc)?;
+            let ts = utc - shift;
             let long = (share * 1e4).round() as i64;
             let short = 10_000 - long;
             // (long / short) / 100, truncated to 4 decimals.

@@ -2,7 +2,13 @@
 //! open interest in one row per bucket, a bare JSON array **oldest first**, values JSON
 //! **numbers**, `time` in **seconds**. `contract` (`BTC_USDT`), `interval` `5m 15m 30m 1h 4h
 //! 1d`, `limit` ≤ 100 (default 30), optional `from` (seconds: the first `limit` rows from it).
-//! A ratio of 0 means no data (a bucket missing from one cohort is served so). Errors:
+//! A ratio of 0 means no data (a bucket missing from one cohort is served so).
+//!
+//! `time` is the bucket's **start**, and the newest row is the bucket still open: its values
+//! (ratios, open interest, mark price) move with the clock until the bucket closes, and then
+//! hold the state at its close. So row `time = S` of period p, once final, carries what
+//! Binance's row at S + p describes (upstream-venues.md: "the newest row is provisional …
+//! compare like with like"). Errors:
 //! `400 {"label":"CONTRACT_NOT_FOUND"}`, `400 {"label":"INVALID_PARAM_VALUE",…}`.
 
 use std::sync::Arc;
@@ -107,13 +113,26 @@ fn serve(q: &[(String, String)], sw: &Switches, now: i64, kind: Option<FaultKind
     let rows: Vec<Value> = chosen
         .iter()
         .filter_map(|ts| {
+            // Row `ts` is the bucket [ts, ts + period): once closed it holds the state at its
+            // close (what Binance's row at ts + period describes); while open, the state so
+            // far, moving from the bucket's start towards its close with the clock.
+            let close = ts + period_ms;
+            let closed = close <= now;
+            let moved = ((now - ts) as f64 / period_ms as f64).clamp(0.0, 1.0);
             let share = |i: usize| {
-                by_cohort[i].binary_search(ts).ok().and_then(|_| {
-                    data::venue_long_share(Venue::Gate, symbol, Cohort::ALL[i], period_ms, *ts)
-                })
+                by_cohort[i].binary_search(ts).ok()?;
+                let at =
+                    |t| data::venue_long_share(Venue::Gate, symbol, Cohort::ALL[i], period_ms, t);
+                let end = at(close)?;
+                if closed {
+                    return Some(end);
+                }
+                let start = at(*ts)?;
+                Some(start + (end - start) * moved)
             };
-            let (coins, usd) = data::open_interest(Venue::Gate, symbol, *ts)?;
-            let price = data::price(symbol, *ts)?;
+            let reading_at = if closed { close } else { now };
+            let (coins, usd) = data::open_interest(Venue::Gate, symbol, reading_at)?;
+            let price = data::price(symbol, reading_at)?;
             let users = |s: Option<f64>, long: bool| {
                 s.map_or(0, |s| {
                     ((if long { s } else { 1.0 - s }) * 20_000.0).round() as i64

@@ -6,7 +6,8 @@
 //!
 //! Faults (`Fault { venue, .. }`) render in the venue's own form where it has one:
 //! `rate_limited` (OKX 429 `50011`, Bybit **403** text `access too frequent`, Gate 429
-//! `TOO_MANY_REQUESTS`, Bitget 429 `{"code":"429"}`), `server_error` (500 in the venue's
+//! `TOO_MANY_REQUESTS`, Bitget 429 `{"code":"429"}`), `rate_limited_in_body` (Bybit 200
+//! `retCode` 10006, Bitget 200 `{"code":"429"}`; elsewhere as `rate_limited`), `server_error` (500 in the venue's
 //! envelope), `unavailable` (503 text), `html` (200 HTML), `invalid_symbol` (the venue's
 //! unknown-instrument answer), `empty` (the venue's empty success), `truncated`, `missing_keys`,
 //! `garbage_numbers`, `non_finite` (rows corrupted in the venue's format), `hang`, `slow`,
@@ -165,6 +166,7 @@ async fn intercept(venue: Venue, fault: &Fault, now: i64, conn: &Conn) -> Option
     Some(match fault.kind {
         Hang | Slow | Close => return faults::intercept(fault, now, conn.peer.ip(), || conn.kill()).await,
         RateLimited => retry_after(rate_limited(venue, now)),
+        RateLimitedInBody => retry_after(rate_limited_in_body(venue, now)),
         ServerError => server_error(venue, now),
         Unavailable => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -210,6 +212,27 @@ pub(crate) fn rate_limited(venue: Venue, now: i64) -> Response {
         Venue::Binance => {
             faults::binance_error(StatusCode::TOO_MANY_REQUESTS, -1003, "Too many requests.")
         }
+    }
+}
+
+/// The venue's rate limit written in the body under HTTP 200: Bybit's `retCode` 10006 "Too many
+/// visits!" (https://bybit-exchange.github.io/docs/v5/rate-limit), Bitget's `code` "429"
+/// (a rate limit whatever the status, per upstream-venues.md). Others: their usual form.
+pub(crate) fn rate_limited_in_body(venue: Venue, now: i64) -> Response {
+    match venue {
+        Venue::Bybit => json_body(
+            StatusCode::OK,
+            format!(
+                r#"{{"retCode":10006,"retMsg":"Too many visits!","result":{{}},"retExtInfo":{{}},"time":{now}}}"#
+            ),
+        ),
+        Venue::Bitget => json_body(
+            StatusCode::OK,
+            format!(
+                r#"{{"code":"429","msg":"Too Many Requests","requestTime":{now},"data":null}}"#
+            ),
+        ),
+        Venue::Okx | Venue::Gate | Venue::Binance => rate_limited(venue, now),
     }
 }
 

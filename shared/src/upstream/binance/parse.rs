@@ -97,11 +97,16 @@ pub fn parse_klines(body: &[u8], now_ms: i64) -> Result<Vec<Price>, BodyError> {
     Ok(out)
 }
 
+/// A ratio row. The position ratio's shares are spelled `longPosition` / `shortPosition` in
+/// Binance's COIN-M answers (e.g. @exchanges/binance 1.2.1,
+/// `coinMFutures/marketData/topTraderLongShortRatioPositions.d.ts`) and `longAccount` /
+/// `shortAccount` in every USDⓈ-M capture: either is read; a row carrying both is refused
+/// (serde: duplicate field).
 #[derive(Deserialize)]
 struct RawRow<'a> {
-    #[serde(rename = "longAccount", borrow)]
+    #[serde(rename = "longAccount", alias = "longPosition", borrow)]
     long_account: NumText<'a>,
-    #[serde(rename = "shortAccount", borrow)]
+    #[serde(rename = "shortAccount", alias = "shortPosition", borrow)]
     short_account: NumText<'a>,
     #[serde(rename = "longShortRatio", borrow)]
     long_short_ratio: NumText<'a>,
@@ -268,6 +273,21 @@ mod tests {
 
     const CAPTURE: &str = r#"[{"symbol":"BTCUSDT","longAccount":"0.6561","longShortRatio":"1.9078","shortAccount":"0.3439","timestamp":1785672000000},
  {"symbol":"BTCUSDT","longAccount":"0.6575","longShortRatio":"1.9197","shortAccount":"0.3425","timestamp":1785675600000}]"#;
+
+    #[test]
+    fn position_ratio_rows_spelled_long_position_read_as_long_account() {
+        // COIN-M's topLongShortPositionRatio spells the shares longPosition / shortPosition
+        // (@exchanges/binance 1.2.1, coinMFutures/marketData/topTraderLongShortRatioPositions.d.ts).
+        let position = br#"[{"pair":"BTCUSD","longShortRatio":"1.9078","longPosition":"0.6561","shortPosition":"0.3439","timestamp":1785672000000}]"#;
+        let account = br#"[{"symbol":"BTCUSDT","longAccount":"0.6561","longShortRatio":"1.9078","shortAccount":"0.3439","timestamp":1785672000000}]"#;
+        let read = parse_series(position).unwrap();
+        assert_eq!(read, parse_series(account).unwrap());
+        assert_eq!(read[0].long_share, Decimal::parse("0.6561").unwrap());
+        assert_eq!(read[0].short_share, Decimal::parse("0.3439").unwrap());
+        // One spelling or the other, never both in one row.
+        let both = br#"[{"longAccount":"0.6","longPosition":"0.6","shortAccount":"0.4","longShortRatio":"1.5","timestamp":1}]"#;
+        assert!(parse_series(both).is_err());
+    }
 
     #[test]
     fn parses_a_live_capture_exactly() {

@@ -8,7 +8,11 @@
 //!   (the same, weighted by position). Bitget does not say what "large" means.
 //! - **Query**: `symbol` is the symbol itself ([`parse::instrument`]); `period` one of `5m 15m 30m
 //!   1h 2h 4h 6h 12h 1d`, except that `long-short` spells the day `1Dutc`
-//!   ([`parse::period`], [`parse::all_accounts_period`]). **No `limit`, no start or end**: the
+//!   ([`parse::period`], [`parse::all_accounts_period`]). The other two paths document no UTC
+//!   spelling, and Bitget's plain day elsewhere opens at midnight UTC+8: their `1d` buckets
+//!   probably start at 16:00 UTC (unconfirmed). A series whose buckets are off the UTC grid
+//!   is refused with a message naming it ([`parse::off_the_utc_grid`]), never aggregated
+//!   beside the other venues' UTC buckets. **No `limit`, no start or end**: the
 //!   row count is whatever Bitget gives (unconfirmed how many).
 //! - **Success**: `{"code":"00000","msg":"success","requestTime":…,"data":[…]}`, rows oldest
 //!   first, every value a **string**, `ts` in milliseconds. Each row carries the long and short
@@ -163,8 +167,22 @@ impl Bitget<'_> {
                 .map_err(unreadable)?,
             open_interest: Vec::new(),
             prices: Vec::new(),
+        };
+        // Buckets off the UTC grid (the large-holder paths' `1d` opening at midnight UTC+8)
+        // cannot be set beside the other venues' buckets: refused, never mixed in.
+        for (readings, path) in [
+            (&series.retail_crowd, PATHS[0]),
+            (&series.top_traders_by_accounts, PATHS[1]),
+            (&series.top_traders_by_position, PATHS[2]),
+        ] {
+            if let Some(ts) = parse::off_the_utc_grid(readings, period) {
+                return Err(ApiError::invalid(
+                    "period",
+                    parse::misaligned(period, path, ts),
+                ));
+            }
         }
-        .newest(usize::from(rows));
+        let series = series.newest(usize::from(rows));
         if series.retail_crowd.is_empty()
             && series.top_traders_by_accounts.is_empty()
             && series.top_traders_by_position.is_empty()

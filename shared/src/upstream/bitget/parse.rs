@@ -23,6 +23,33 @@ pub fn all_accounts_period(p: Period) -> &'static str {
     }
 }
 
+/// The first bucket in `readings` that does not start on the UTC grid of `period` (a multiple
+/// of its length since the epoch, as every other venue's buckets do). Bitget documents no UTC
+/// spelling of `1d` on `account-long-short` and `position-long-short`
+/// (https://www.bitget.com/api-doc/common/apidata/Account-Long-Short: "5m 15m 30m 1h 2h 4h 6h
+/// 12h 1d"), while its plain day elsewhere opens at midnight UTC+8 beside an explicit `1Dutc`
+/// (candles: "day in UTC: 1Dutc, 3Dutc"), as OKX's `1D` does beside `1Dutc`: those buckets
+/// would start at 16:00 UTC. Checked on what Bitget sends rather than assumed.
+pub fn off_the_utc_grid(readings: &[Reading], period: Period) -> Option<i64> {
+    readings
+        .iter()
+        .map(|r| r.timestamp)
+        .find(|ts| ts.rem_euclid(period.millis()) != 0)
+}
+
+/// Why a series off the UTC grid (its bucket at `ts` on `path`) is left out.
+pub fn misaligned(period: Period, path: &str, ts: i64) -> String {
+    let of_day = ts.rem_euclid(86_400_000);
+    format!(
+        "Bitget's {period} buckets on {path} start at {:02}:{:02} UTC (e.g. {}), not on the UTC \
+         grid the other venues' {period} buckets share (a day from 00:00 UTC): Bitget is left \
+         out rather than mixed in; ask for another period",
+        of_day / 3_600_000,
+        of_day / 60_000 % 60,
+        crate::domain::clock::iso8601_millis(ts)
+    )
+}
+
 /// Bitget's `symbol` for `symbol`: the same, `BTCUSDT`, but unscaled: `PEPEUSDT` for
 /// `1000PEPEUSDT` (Bitget lists PEPE unscaled; unconfirmed for every scaled coin).
 pub fn instrument(symbol: &Symbol) -> String {
@@ -80,14 +107,15 @@ pub fn parse_open_interest(body: &[u8]) -> Result<OpenInterest, BitgetError> {
     })
 }
 
-/// What `status` and `body` mean: a 429 is a rate limit whatever the body; otherwise the code
-/// decides where Bitget sent one, then the status.
+/// What `status` and `body` mean: a 429, or a body `code` "429" under any status, is a rate
+/// limit; otherwise the code decides where Bitget sent one, then the status.
 pub fn classify(status: u16, body: &[u8]) -> Classified {
     let envelope = serde_json::from_slice::<Value>(body).ok();
     let field = |name: &str| envelope.as_ref().and_then(|e| e.get(name)).map(plain);
     let code = field("code");
     match (status, code.as_deref()) {
-        (429, _) => Classified::RateLimited,
+        // A body `code` of "429" is a rate limit whatever the HTTP status (upstream-venues.md).
+        (429, _) | (_, Some("429")) => Classified::RateLimited,
         (_, Some("40034")) => Classified::UnknownInstrument,
         (_, Some("40054")) | (500..=599, _) => Classified::ServerError,
         (200..=299, Some(SUCCESS) | None) => Classified::Ok,
@@ -463,6 +491,50 @@ mod tests {
             classify(400, br#"{"code":40034,"msg":"numeric code"}"#),
             Classified::UnknownInstrument,
             "a numeric code reads the same"
+        );
+    }
+
+    #[test]
+    fn buckets_off_the_utc_grid_are_found_and_named() {
+        const H: i64 = 3_600_000;
+        let at = |timestamp: i64| Reading {
+            timestamp,
+            long_share: Decimal::ONE,
+            short_share: Decimal::ZERO,
+            long_short_ratio: None,
+        };
+        // 2026-08-01 16:00 UTC: midnight UTC+8.
+        let day = 1_785_628_800_000 - 8 * H;
+        let days = [at(day - 24 * H), at(day)];
+        assert_eq!(off_the_utc_grid(&days, Period::D1), Some(day - 24 * H));
+        assert_eq!(
+            off_the_utc_grid(&days, Period::H4),
+            None,
+            "16:00 is on the 4h grid"
+        );
+        assert_eq!(off_the_utc_grid(&days, Period::H12), Some(day - 24 * H));
+        assert_eq!(off_the_utc_grid(&[at(day + 8 * H)], Period::D1), None);
+        assert_eq!(off_the_utc_grid(&[], Period::D1), None);
+        let said = misaligned(Period::D1, "/api/v2/mix/market/position-long-short", day);
+        assert!(
+            said.starts_with("Bitget's 1d buckets on /api/v2/mix/market/position-long-short start at 16:00 UTC (e.g. 2026-08-01T16:00:00.000Z)"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn a_body_code_429_is_a_rate_limit_whatever_the_status() {
+        let limited = r#"{"code":"429","msg":"Too Many Requests","requestTime":1,"data":null}"#;
+        for status in [200, 400, 403, 429, 500] {
+            assert_eq!(
+                classify(status, limited.as_bytes()),
+                Classified::RateLimited,
+                "{status}"
+            );
+        }
+        assert_eq!(
+            classify(200, br#"{"code":429,"msg":"numeric"}"#),
+            Classified::RateLimited
         );
     }
 

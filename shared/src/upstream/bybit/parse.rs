@@ -82,7 +82,7 @@ pub fn parse_open_interest(body: &[u8]) -> Result<Vec<OpenInterestRow>, BybitErr
 }
 
 /// What `status` and `body` mean. Bybit's errors arrive as HTTP 200 with a `retCode`, except its
-/// IP rate limit, a bare 403 ("access too frequent").
+/// IP rate limit, a bare 403 ("access too frequent"); its API rate limit is `retCode` 10006.
 pub fn classify(status: u16, body: &[u8]) -> Classified {
     let head = serde_json::from_slice::<Head<'_>>(body)
         .ok()
@@ -92,6 +92,10 @@ pub fn classify(status: u16, body: &[u8]) -> Classified {
         // two apart, and waiting is what both call for from a client's side. 429 is not in the
         // notes; it means the same everywhere.
         (403 | 429, _) => Classified::RateLimited,
+        // Bybit's API rate limit: "If you receive "retCode": 10006, "retMsg": "Too many
+        // visits!" in the JSON response, you have hit the API rate limit"
+        // (https://bybit-exchange.github.io/docs/v5/rate-limit), with HTTP 200.
+        (_, Some((10006, _))) => Classified::RateLimited,
         (500..=599, _) => Classified::ServerError,
         // 10001 is every parameter error; the symbol's names it ("params error: symbol
         // invalid"). Our period spellings are Bybit's own, so another 10001 is a bug to see.
@@ -258,7 +262,61 @@ mod tests {
     fn instruments_are_the_symbol_itself() {
         assert_eq!(instrument(&Symbol::default()), "BTCUSDT");
         assert_eq!(instrument(&Symbol::from_coin("eth").unwrap()), "ETHUSDT");
-        assert_eq!((MAX_ROWS, MAX_OPEN_INTEREST_ROWS), (500, 200));
+    }
+
+    /// The response examples of https://bybit-exchange.github.io/docs/v5/market/long-short-ratio
+    /// (the current page's, for `limit=2`, and an earlier version's, for `period=1d&limit=1`),
+    /// verbatim but for whitespace.
+    #[test]
+    fn bybits_documented_account_ratio_examples_read_as_documented() {
+        let current = r#"{"retCode":0,"retMsg":"OK","result":{"list":[{"symbol":"BTCUSDT","buyRatio":"0.49","sellRatio":"0.51","timestamp":"1696262400000"},{"symbol":"BTCUSDT","buyRatio":"0.4927","sellRatio":"0.5073","timestamp":"1696258800000"}],"nextPageCursor":"lastid%3D0%26lasttime%3D1696258800"},"retExtInfo":{},"time":1731567491688}"#;
+        let rows = parse_account_ratio(current.as_bytes()).unwrap();
+        let ts: Vec<i64> = rows.iter().map(|r| r.timestamp).collect();
+        // Served newest first, an hour apart (the request asked for 1h): read oldest first.
+        assert_eq!(ts, [1_696_258_800_000, 1_696_262_400_000]);
+        assert_eq!(
+            (rows[0].long_share, rows[0].short_share),
+            (d("0.4927"), d("0.5073"))
+        );
+        assert_eq!(
+            (rows[1].long_share, rows[1].short_share),
+            (d("0.49"), d("0.51"))
+        );
+        // 0.4927 / 0.5073 = 0.97122018529469… → 0.9712201853 (the 11th digit, 9, rounds up);
+        // 0.49 / 0.51 = 0.96078431372549… → 0.9607843137 (the 11th digit, 2, rounds down).
+        assert_eq!(rows[0].long_short_ratio, Some(d("0.9712201853")));
+        assert_eq!(rows[1].long_short_ratio, Some(d("0.9607843137")));
+
+        let earlier = r#"{"retCode":0,"retMsg":"OK","result":{"list":[{"symbol":"BTCUSDT","buyRatio":"0.5777","sellRatio":"0.4223","timestamp":"1695772800000"}]},"retExtInfo":{},"time":1695785131028}"#;
+        let [r] = parse_account_ratio(earlier.as_bytes()).unwrap()[..] else {
+            panic!("one row documented");
+        };
+        // 2023-09-27 00:00 UTC: a day bucket on the UTC grid.
+        assert_eq!(r.timestamp, 1_695_772_800_000);
+        assert_eq!(r.timestamp % 86_400_000, 0);
+        assert_eq!(r.long_share.to_percent().to_string(), "57.77");
+        // 0.5777 / 0.4223 = 1.36798484489699… → 1.3679848449.
+        assert_eq!(r.long_short_ratio, Some(d("1.3679848449")));
+    }
+
+    /// The response example of https://bybit-exchange.github.io/docs/v5/market/open-interest
+    /// (`category=inverse&symbol=BTCUSD&intervalTime=5min`), verbatim but for whitespace.
+    #[test]
+    fn bybits_documented_open_interest_example_reads_as_documented() {
+        let body = r#"{"retCode":0,"retMsg":"OK","result":{"symbol":"BTCUSD","category":"inverse","list":[{"openInterest":"461134384.00000000","timestamp":"1669571400000"},{"openInterest":"461134292.00000000","timestamp":"1669571100000"}],"nextPageCursor":""},"retExtInfo":{},"time":1672053548579}"#;
+        assert_eq!(
+            parse_open_interest(body.as_bytes()).unwrap(),
+            [
+                OpenInterestRow {
+                    timestamp: 1_669_571_100_000,
+                    coins: Fixed(4_611_342_920_000),
+                },
+                OpenInterestRow {
+                    timestamp: 1_669_571_400_000,
+                    coins: Fixed(4_611_343_840_000),
+                },
+            ]
+        );
     }
 
     #[test]
@@ -435,6 +493,13 @@ mod tests {
                 bad("Bybit error 10002: request expired"),
             ),
             (403, "access too frequent", RateLimited),
+            // Bybit's API rate limit: HTTP 200, retCode 10006 "Too many visits!"
+            // (https://bybit-exchange.github.io/docs/v5/rate-limit).
+            (
+                200,
+                r#"{"retCode":10006,"retMsg":"Too many visits!","result":{},"retExtInfo":{},"time":1}"#,
+                RateLimited,
+            ),
             (403, "", RateLimited),
             (429, "", RateLimited),
             (502, "<html>502 Bad Gateway</html>", ServerError),

@@ -1,7 +1,9 @@
 //! Gate v4 USDT perpetuals (base `https://api.gateio.ws`): all three cohorts come from one
 //! endpoint, `GET /api/v4/futures/usdt/contract_stats?contract=BTC_USDT&interval=1h&limit=30`.
 //! The adapter ([`Gate`], a [`PositioningSource`]) pages where 100 rows are not enough and keeps
-//! Gate's rate limit ([`PACE`]); the wire format is in [`parse`].
+//! Gate's rate limit ([`PACE`]); the wire format is in [`parse`]. `time` is a bucket's start and
+//! the newest row is the bucket still open (its values move until after it closes): that row is
+//! left out and every closed one is labelled with its close ([`parse::closed_buckets`]).
 //!
 //! - **Query**: `contract` is `BASE_USDT` ([`parse::instrument`]); `interval` is one of `5m 15m
 //!   30m 1h 4h 1d` ([`parse::period`]: 2h, 6h and 12h are unconfirmed, so treated as
@@ -82,9 +84,9 @@ impl<'a> Gate<'a> {
     }
 }
 
-/// Requests of 100 rows needed for `rows`.
+/// Requests of 100 rows needed for `rows` closed buckets (and the open one, left out).
 fn pages(rows: u16) -> u16 {
-    rows.div_ceil(parse::MAX_ROWS).max(1)
+    rows.saturating_add(1).div_ceil(parse::MAX_ROWS).max(1)
 }
 
 impl PositioningSource for Gate<'_> {
@@ -138,16 +140,20 @@ impl Gate<'_> {
             "{}{PATH}?contract={contract}&interval={interval}",
             self.base_url
         );
-        // The newest 100 (or fewer) rows in one request; beyond 100, the older rows as pages of
-        // 100 forward from the oldest bucket wanted (`from`, in seconds), requested side by side.
-        // Page 0 names no time, so it holds the newest rows whatever the two clocks say.
-        let mut urls = vec![format!("{base}&limit={}", rows.min(parse::MAX_ROWS))];
-        if rows > parse::MAX_ROWS {
+        // One row more than asked: the newest row served is the bucket still open, left out
+        // (parse::closed_buckets). The newest 100 (or fewer) rows in one request; beyond 100,
+        // the older rows as pages of 100 forward from the oldest bucket wanted (`from`, in
+        // seconds), requested side by side. Page 0 names no time, so it holds the newest rows
+        // whatever the two clocks say.
+        let wanted = rows.saturating_add(1);
+        let mut urls = vec![format!("{base}&limit={}", wanted.min(parse::MAX_ROWS))];
+        if wanted > parse::MAX_ROWS {
             let oldest =
-                newest_visible_bucket(period, now_ms()) - (i64::from(rows) - 1) * period.millis();
-            let older = rows - parse::MAX_ROWS;
+                newest_visible_bucket(period, now_ms()) - i64::from(rows) * period.millis();
+            let older = wanted - parse::MAX_ROWS;
             for k in 0..older.div_ceil(parse::MAX_ROWS) {
-                let from = (oldest + i64::from(k) * 100 * period.millis()) / 1000;
+                let from =
+                    (oldest + i64::from(k) * i64::from(parse::MAX_ROWS) * period.millis()) / 1000;
                 let limit = (older - k * parse::MAX_ROWS).min(parse::MAX_ROWS);
                 urls.push(format!("{base}&limit={limit}&from={from}"));
             }
@@ -170,11 +176,18 @@ impl Gate<'_> {
             )
             .await?;
         let mut all = Vec::new();
-        for body in bodies {
-            all.extend(parse::parse_contract_stats(&body).map_err(|e| self.client.unreadable(e))?);
+        let mut newest_served = None;
+        for (page, body) in bodies.iter().enumerate() {
+            let parsed =
+                parse::parse_contract_stats(body).map_err(|e| self.client.unreadable(e))?;
+            if page == 0 {
+                newest_served = parsed.last().map(|r| r.timestamp);
+            }
+            all.extend(parsed);
         }
         all.sort_by_key(|r| r.timestamp);
         all.dedup_by_key(|r| r.timestamp);
+        let all = parse::closed_buckets(all, newest_served, period, now_ms());
         let series = parse::cohort_series(&all).newest(usize::from(rows));
         if series.retail_crowd.is_empty()
             && series.top_traders_by_accounts.is_empty()

@@ -11,7 +11,13 @@ use crate::domain::{CohortSeries, Decimal, Fixed, OpenInterest, Period, Reading,
 use crate::upstream::wire::amount;
 pub use crate::upstream::wire::Classified;
 
-/// Rows per request at most (`limit`).
+/// Rows per request at most (`limit`). Gate's documentation names 100 as the maximum; Gate's
+/// own SDK, generated from its API specification, refuses more ("must be a value less than or
+/// equal to `100`", gateapi-python `gate_api/api/futures_api.py`, `list_contract_stats`,
+/// commit 744afea), and ccxt pages this endpoint 100 rows at a time (`ts/src/gate.ts`,
+/// `fetchOpenInterestHistory`: `fetchPaginatedCallDeterministic (…, 100)`). The 2,000 some
+/// clients send is the limit of Gate's candlesticks (`list_futures_candlesticks`, ≤ 2000), not
+/// of this endpoint: larger requests are paged.
 pub const MAX_ROWS: u16 = 100;
 
 /// Gate's `interval` for `p`. `None` for 2h, 6h and 12h: Gate documents only `5m 15m 30m 1h 4h
@@ -74,6 +80,53 @@ pub fn parse_contract_stats(body: &[u8]) -> Result<Vec<GateRow>, GateError> {
     rows.sort_by_key(|r| r.timestamp);
     rows.dedup_by_key(|r| r.timestamp);
     Ok(rows)
+}
+
+/// The buckets Gate has closed, each read at its close, from `rows` (sorted, as
+/// [`parse_contract_stats`] returns them).
+///
+/// A row's `time` is its bucket's **start**, and the newest row is the bucket still open: its
+/// values keep changing until after the bucket closes (a recorded bucket was rewritten about
+/// 2.5 minutes after its close; upstream-venues.md). So, as with Binance's open kline:
+/// `newest_served`, the newest row of a request for the most recent rows, is left out whatever
+/// the clocks say (it is the bucket open at Gate's clock), and so is every row whose bucket has
+/// not closed by our clock (`now_ms`, with the publication lag of
+/// [`newest_visible_bucket`](crate::domain::clock::newest_visible_bucket)). A closed row holds
+/// the state at its close, which is what Binance's row at that instant describes, so each kept
+/// row (its readings and open interest) is labelled with its close, `time` + `period`: compare
+/// like with like. Gate may still rewrite a row in the minutes after its close; that is not
+/// seen here.
+pub fn closed_buckets(
+    rows: Vec<GateRow>,
+    newest_served: Option<i64>,
+    period: Period,
+    now_ms: i64,
+) -> Vec<GateRow> {
+    let p = period.millis();
+    let closed_by = crate::domain::clock::newest_visible_bucket(period, now_ms);
+    rows.into_iter()
+        .filter(|r| Some(r.timestamp) != newest_served && r.timestamp + p <= closed_by)
+        .map(|r| r.at_close(p))
+        .collect()
+}
+
+impl GateRow {
+    /// The same row labelled `p` later (its bucket's close).
+    fn at_close(self, p: i64) -> GateRow {
+        let moved = |r: Option<Reading>| {
+            r.map(|r| Reading {
+                timestamp: r.timestamp + p,
+                ..r
+            })
+        };
+        GateRow {
+            timestamp: self.timestamp + p,
+            all_accounts: moved(self.all_accounts),
+            top_accounts: moved(self.top_accounts),
+            top_positions: moved(self.top_positions),
+            open_interest_usd: self.open_interest_usd,
+        }
+    }
 }
 
 /// The three cohorts' series and the open interest from `rows` (sorted, as
@@ -365,6 +418,36 @@ mod tests {
         let ts: Vec<i64> = rows.iter().map(|r| r.timestamp).collect();
         assert_eq!(ts, [1_000, 2_000, 3_000]);
         assert_eq!(rows[2].all_accounts.unwrap().long_share, d("0.5"));
+    }
+
+    #[test]
+    fn the_open_bucket_is_left_out_and_each_closed_one_is_labelled_at_its_close() {
+        const H: i64 = 3_600_000;
+        let body = format!(
+            "[{},{},{},{}]",
+            row(0, "1", "1", "1"),
+            row(3600, "3", "1", "1"),
+            row(7200, "1", "3", "1"),
+            row(10_800, "1", "1", "3"),
+        );
+        let rows = parse_contract_stats(body.as_bytes()).unwrap();
+        // Our clock at 03:00:06: the 03:00 bucket is open, the 02:00 one closed at 03:00.
+        let kept = closed_buckets(rows.clone(), Some(3 * H), Period::H1, 3 * H + 6_000);
+        let ts: Vec<i64> = kept.iter().map(|r| r.timestamp).collect();
+        assert_eq!(ts, [H, 2 * H, 3 * H], "labelled at each bucket's close");
+        // The row that started at 01:00 (lsr_account 3: 75 % long) is read at 02:00.
+        let at_two = kept[1].all_accounts.unwrap();
+        assert_eq!((at_two.timestamp, at_two.long_share), (2 * H, d("0.75")));
+        assert_eq!(kept[2].top_accounts.unwrap().timestamp, 3 * H);
+        // The newest row served is left out even when our clock calls it closed (Gate's runs
+        // ahead, or ours is late): it is the bucket open at Gate's clock.
+        let kept = closed_buckets(rows.clone(), Some(3 * H), Period::H1, 9 * H);
+        assert_eq!(kept.last().unwrap().timestamp, 3 * H);
+        // Our clock within the publication lag of 03:00: the 02:00 bucket is not counted closed
+        // yet, even with no newest row to leave out (a `from` page).
+        let kept = closed_buckets(rows, None, Period::H1, 3 * H + 2_000);
+        let ts: Vec<i64> = kept.iter().map(|r| r.timestamp).collect();
+        assert_eq!(ts, [H, 2 * H]);
     }
 
     #[test]
