@@ -278,6 +278,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn bitget_s_days_off_the_utc_grid_are_listed_not_aggregated_and_the_answer_is_kept() {
+        // The stand-in serves Bitget's account and position days at 16:00 UTC (UTC+8 midnight).
+        let (_standin, deps) = shared::testing::deps_over(Switches::demo()).await;
+        let (status, body, response) = call(&deps, ask(&[("coin", "BTC"), ("period", "1d")])).await;
+        assert_eq!(status, 200, "{body}");
+        let bitget = venue(&body, "bitget");
+        assert_eq!(bitget["status"], "invalid_parameter", "{bitget}");
+        assert!(
+            bitget["message"].as_str().unwrap().contains("16:00 UTC"),
+            "{bitget}"
+        );
+        assert!(bitget["all_accounts_long_pct"].is_null() && bitget["weight"].is_null());
+        assert_eq!(body["data"]["aggregate"]["venues_used"], 3, "{body}");
+        // Bitget's days are off the grid on every retry: nothing here may pass, so it is kept.
+        assert!(response.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .starts_with("public"));
+    }
+
+    #[tokio::test]
     async fn a_period_a_venue_does_not_publish_is_listed_and_never_asked() {
         let (standin, deps) = shared::testing::deps_over(Switches::demo()).await;
         let (status, body, _) = call(&deps, ask(&[("coin", "ETH"), ("period", "2h")])).await;

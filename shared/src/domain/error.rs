@@ -97,10 +97,18 @@ impl ApiError {
         }
     }
 
-    /// A failure a retry may mend (anything but an unknown symbol): an answer that lists it must
-    /// not be kept as if it were complete.
+    /// A failure a retry may mend (a rate limit, a spent budget, a timeout, a failing upstream):
+    /// an answer that lists it must not be kept as if it were complete. An unknown symbol or a
+    /// refused parameter is the same on every retry.
     pub fn may_pass(&self) -> bool {
-        !matches!(self, ApiError::UnknownSymbol { .. })
+        matches!(
+            self,
+            ApiError::UpstreamRateLimited { .. }
+                | ApiError::UpstreamBudgetExhausted { .. }
+                | ApiError::UpstreamTimeout
+                | ApiError::UpstreamError { .. }
+                | ApiError::Internal
+        )
     }
 
     pub fn retry_after_secs(&self) -> Option<u64> {
@@ -138,6 +146,31 @@ pub fn printable(text: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_upstream_trouble_may_pass() {
+        let passing = [
+            ApiError::UpstreamRateLimited {
+                retry_after_secs: 1,
+            },
+            ApiError::UpstreamBudgetExhausted {
+                retry_after_secs: 1,
+            },
+            ApiError::UpstreamTimeout,
+            ApiError::upstream("x"),
+            ApiError::Internal,
+        ];
+        let lasting = [
+            ApiError::invalid("period", "x"),
+            ApiError::UnknownSymbol {
+                venue: Venue::Okx,
+                symbol: "NOPE".into(),
+            },
+            ApiError::NotFound,
+        ];
+        assert!(passing.iter().all(ApiError::may_pass));
+        assert!(!lasting.iter().any(ApiError::may_pass));
+    }
 
     #[test]
     fn every_error_maps_to_its_documented_status_and_code() {
