@@ -1,7 +1,7 @@
 //! The deterministic series: every value the stand-in serves is a pure function of
 //! (symbol, cohort, period, timestamp), so tests can predict responses exactly.
 
-use crate::venues::Venue;
+use crate::venues::{LongShares, Venue};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::{FRAC_PI_2, TAU};
 
@@ -202,20 +202,11 @@ pub fn venue_long_share(
     timestamp_ms: i64,
 ) -> Option<f64> {
     let base = row(symbol, cohort, period_ms, timestamp_ms)?.long_account;
-    let offset = match (venue, cohort) {
-        (Venue::Binance, _) => return Some(base),
-        (Venue::Okx, Cohort::RetailCrowd) => 0.015,
-        (Venue::Okx, Cohort::TopTradersByAccounts) => -0.010,
-        (Venue::Okx, Cohort::TopTradersByPosition) => -0.030,
-        (Venue::Bybit, Cohort::RetailCrowd) => -0.020,
-        (Venue::Bybit, _) => return None,
-        (Venue::Gate, Cohort::RetailCrowd) => 0.010,
-        (Venue::Gate, Cohort::TopTradersByAccounts) => 0.005,
-        (Venue::Gate, Cohort::TopTradersByPosition) => 0.020,
-        (Venue::Bitget, Cohort::RetailCrowd) => -0.010,
-        (Venue::Bitget, Cohort::TopTradersByAccounts) => 0.020,
-        (Venue::Bitget, Cohort::TopTradersByPosition) => 0.010,
+    let offsets = match &venue.profile().long_shares {
+        LongShares::Binance => return Some(base),
+        LongShares::Offsets(offsets) => offsets,
     };
+    let offset = offsets[cohort as usize]?;
     let seed = fnv1a(symbol) ^ fnv1a(venue.id());
     let hours = timestamp_ms as f64 / HOUR_MS as f64;
     let wave = 0.005 * (TAU * hours / (9.0 + 6.0 * unit(seed)) + TAU * unit(seed ^ 1)).sin();
@@ -257,13 +248,7 @@ pub fn price(symbol: &str, timestamp_ms: i64) -> Option<f64> {
 pub fn open_interest(venue: Venue, symbol: &str, timestamp_ms: i64) -> Option<(f64, f64)> {
     let price_now = price(symbol, timestamp_ms)?;
     let (typical, share) = coin_profile(symbol);
-    let venue_usd = match venue {
-        Venue::Binance => 8.0e9,
-        Venue::Okx => 3.0e9,
-        Venue::Bybit => 5.0e9,
-        Venue::Gate => 1.0e9,
-        Venue::Bitget => 2.0e9,
-    };
+    let venue_usd = venue.profile().btc_open_interest_usd;
     let seed = fnv1a(symbol) ^ fnv1a(venue.id());
     let hours = timestamp_ms as f64 / HOUR_MS as f64;
     let wave = 0.05 * (TAU * hours / (30.0 + 20.0 * unit(seed ^ 21))).sin();

@@ -24,6 +24,23 @@ use crate::faults::{binance_error, FaultKind};
 use crate::server::Shared;
 use crate::switches::Switches;
 
+/// What the stand-in knows of Binance (see [`Profile`](super::Profile)).
+pub(crate) const PROFILE: super::Profile = super::Profile {
+    id: "binance",
+    instrument: |symbol| symbol.to_string(),
+    long_shares: super::LongShares::Binance,
+    btc_open_interest_usd: 8.0e9,
+    rate_limited: |_| {
+        crate::faults::binance_error(StatusCode::TOO_MANY_REQUESTS, -1003, "Too many requests.")
+    },
+    rate_limited_in_body: None,
+    server_error: |_| {
+        r#"{"code":-1000,"msg":"An unknown error occurred while processing the request."}"#
+            .to_string()
+    },
+    unknown_instrument: |_, _| crate::faults::json_body(StatusCode::OK, "[]".into()),
+};
+
 pub const OPEN_INTEREST_PATH: &str = "/futures/data/openInterestHist";
 pub const KLINES_PATH: &str = "/fapi/v1/klines";
 /// `CMCCirculatingSupply`, a constant: nothing reads it.

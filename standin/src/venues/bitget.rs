@@ -24,6 +24,41 @@ use crate::server::Shared;
 use crate::switches::Switches;
 
 /// Each cohort's path and its fields (long share, short share, the /100 ratio).
+/// What the stand-in knows of Bitget (see [`Profile`](super::Profile)).
+pub(crate) const PROFILE: super::Profile = super::Profile {
+    id: "bitget",
+    instrument: |symbol| format!("{}USDT", super::unscaled(symbol)),
+    long_shares: super::LongShares::Offsets([Some(-0.010), Some(0.020), Some(0.010)]),
+    btc_open_interest_usd: 2.0e9,
+    rate_limited: |now| {
+        json_body(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                r#"{{"code":"429","msg":"Too Many Requests","requestTime":{now},"data":null}}"#
+            ),
+        )
+    },
+    rate_limited_in_body: Some(|now| {
+        json_body(
+            StatusCode::OK,
+            format!(
+                r#"{{"code":"429","msg":"Too Many Requests","requestTime":{now},"data":null}}"#
+            ),
+        )
+    }),
+    server_error: |now| {
+        format!(r#"{{"code":"40010","msg":"Request timed out","requestTime":{now},"data":null}}"#)
+    },
+    unknown_instrument: |name, now| {
+        json_body(
+            StatusCode::BAD_REQUEST,
+            format!(
+                r#"{{"code":"40034","msg":"Parameter {name} does not exist","requestTime":{now},"data":null}}"#
+            ),
+        )
+    },
+};
+
 pub const PATHS: [(&str, Cohort, [&str; 3]); 3] = [
     (
         "/api/v2/mix/market/long-short",

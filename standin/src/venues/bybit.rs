@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
@@ -21,6 +21,43 @@ use crate::data::{self, fmt_e4, Cohort, HOUR_MS};
 use crate::faults::{json_body, FaultKind};
 use crate::server::Shared;
 use crate::switches::Switches;
+
+/// What the stand-in knows of Bybit (see [`Profile`](super::Profile)).
+pub(crate) const PROFILE: super::Profile = super::Profile {
+    id: "bybit",
+    instrument: |symbol| symbol.to_string(),
+    long_shares: super::LongShares::Offsets([Some(-0.020), None, None]),
+    btc_open_interest_usd: 5.0e9,
+    rate_limited: |_| {
+        (
+            StatusCode::FORBIDDEN,
+            [(axum::http::header::CONTENT_TYPE, "text/plain")],
+            "access too frequent",
+        )
+            .into_response()
+    },
+    rate_limited_in_body: Some(|now| {
+        json_body(
+            StatusCode::OK,
+            format!(
+                r#"{{"retCode":10006,"retMsg":"Too many visits!","result":{{}},"retExtInfo":{{}},"time":{now}}}"#
+            ),
+        )
+    }),
+    server_error: |now| {
+        format!(
+            r#"{{"retCode":10016,"retMsg":"Internal server error.","result":{{}},"retExtInfo":{{}},"time":{now}}}"#
+        )
+    },
+    unknown_instrument: |_, now| {
+        json_body(
+            StatusCode::OK,
+            format!(
+                r#"{{"retCode":10001,"retMsg":"params error: symbol invalid","result":{{}},"retExtInfo":{{}},"time":{now}}}"#
+            ),
+        )
+    },
+};
 
 pub const ACCOUNT_RATIO_PATH: &str = "/v5/market/account-ratio";
 pub const OPEN_INTEREST_PATH: &str = "/v5/market/open-interest";

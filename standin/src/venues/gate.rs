@@ -27,6 +27,28 @@ use crate::faults::{json_body, FaultKind};
 use crate::server::Shared;
 use crate::switches::Switches;
 
+/// What the stand-in knows of Gate (see [`Profile`](super::Profile)).
+pub(crate) const PROFILE: super::Profile = super::Profile {
+    id: "gate",
+    instrument: |symbol| format!("{}_USDT", super::unscaled(symbol)),
+    long_shares: super::LongShares::Offsets([Some(0.010), Some(0.005), Some(0.020)]),
+    btc_open_interest_usd: 1.0e9,
+    rate_limited: |_| {
+        json_body(
+            StatusCode::TOO_MANY_REQUESTS,
+            r#"{"label":"TOO_MANY_REQUESTS","message":"Request Rate limit Exceeded"}"#.into(),
+        )
+    },
+    rate_limited_in_body: None,
+    server_error: |_| r#"{"label":"SERVER_ERROR","message":"Internal server error"}"#.to_string(),
+    unknown_instrument: |_, _| {
+        json_body(
+            StatusCode::BAD_REQUEST,
+            r#"{"label":"CONTRACT_NOT_FOUND","message":"contract not found"}"#.into(),
+        )
+    },
+};
+
 pub const PATH: &str = "/api/v4/futures/usdt/contract_stats";
 /// Contracts per coin in `open_interest`.
 pub const CONTRACTS_PER_COIN: f64 = 10_000.0;

@@ -35,34 +35,66 @@ use crate::faults::{self, html, json_body, Fault, FaultKind};
 use crate::server::{clock, latency, Shared};
 use crate::switches::Switches;
 
-/// The exchanges the stand-in serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Venue {
+/// What the stand-in knows of a venue, declared as `PROFILE` in the venue's own module: a venue
+/// is its module plus one line in [`venues!`].
+pub(crate) struct Profile {
+    pub id: &'static str,
+    /// Its name for a Binance symbol's USDT perpetual.
+    pub instrument: fn(&str) -> String,
+    /// Its cohorts' long shares beside Binance's.
+    pub long_shares: LongShares,
+    /// BTC's open interest on it in USD (other coins a share of it).
+    pub btc_open_interest_usd: f64,
+    /// Its rate-limit answer, and the one written in a 200's body where it has one.
+    pub rate_limited: fn(i64) -> Response,
+    pub rate_limited_in_body: Option<fn(i64) -> Response>,
+    /// The body of its 500.
+    pub server_error: fn(i64) -> String,
+    /// Its answer for an instrument it does not list.
+    pub unknown_instrument: fn(&str, i64) -> Response,
+}
+
+/// How a venue's cohorts sit beside Binance's.
+pub(crate) enum LongShares {
+    /// Binance's own.
     Binance,
-    Okx,
-    Bybit,
-    Gate,
-    Bitget,
+    /// Binance's plus these offsets, in cohort order (`None`: not published), on a small wave.
+    Offsets([Option<f64>; 3]),
+}
+
+/// Declares [`Venue`] from one line per venue, `Variant => module` (whose `PROFILE` it reads).
+macro_rules! venues {
+    ($($variant:ident => $module:ident),* $(,)?) => {
+        /// The exchanges the stand-in serves.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Venue {
+            $($variant,)*
+        }
+
+        impl Venue {
+            pub const ALL: [Venue; [$(Venue::$variant,)*].len()] = [$(Venue::$variant,)*];
+
+            pub(crate) fn profile(self) -> &'static Profile {
+                match self {
+                    $(Venue::$variant => &$module::PROFILE,)*
+                }
+            }
+        }
+    };
+}
+
+venues! {
+    Binance => binance,
+    Okx => okx,
+    Bybit => bybit,
+    Gate => gate,
+    Bitget => bitget,
 }
 
 impl Venue {
-    pub const ALL: [Venue; 5] = [
-        Venue::Binance,
-        Venue::Okx,
-        Venue::Bybit,
-        Venue::Gate,
-        Venue::Bitget,
-    ];
-
     pub fn id(self) -> &'static str {
-        match self {
-            Venue::Binance => "binance",
-            Venue::Okx => "okx",
-            Venue::Bybit => "bybit",
-            Venue::Gate => "gate",
-            Venue::Bitget => "bitget",
-        }
+        self.profile().id
     }
 }
 
@@ -70,14 +102,13 @@ impl Venue {
 /// Bybit and Bitget `BTCUSDT`. OKX, Gate and Bitget list Binance's `1000PEPEUSDT` unscaled
 /// (`PEPE-USDT-SWAP`, `PEPE_USDT`, `PEPEUSDT`); Bybit as `1000PEPEUSDT`.
 pub fn instrument(venue: Venue, symbol: &str) -> String {
+    (venue.profile().instrument)(symbol)
+}
+
+/// `symbol` without its `USDT` and its `1000` scale (`PEPE` for `1000PEPEUSDT`).
+pub(crate) fn unscaled(symbol: &str) -> &str {
     let coin = symbol.strip_suffix("USDT").unwrap_or(symbol);
-    let unscaled = coin.strip_prefix("1000").unwrap_or(coin);
-    match venue {
-        Venue::Binance | Venue::Bybit => symbol.to_string(),
-        Venue::Okx => format!("{unscaled}-USDT-SWAP"),
-        Venue::Gate => format!("{unscaled}_USDT"),
-        Venue::Bitget => format!("{unscaled}USDT"),
-    }
+    coin.strip_prefix("1000").unwrap_or(coin)
 }
 
 /// The symbol whose instrument on `venue` is `name`, if the stand-in lists it.
@@ -188,90 +219,26 @@ async fn intercept(venue: Venue, fault: &Fault, now: i64, conn: &Conn) -> Option
 
 /// The venue's rate-limit answer.
 pub(crate) fn rate_limited(venue: Venue, now: i64) -> Response {
-    match venue {
-        Venue::Okx => json_body(
-            StatusCode::TOO_MANY_REQUESTS,
-            r#"{"msg":"Too Many Requests","code":"50011"}"#.into(),
-        ),
-        Venue::Bybit => (
-            StatusCode::FORBIDDEN,
-            [(header::CONTENT_TYPE, "text/plain")],
-            "access too frequent",
-        )
-            .into_response(),
-        Venue::Gate => json_body(
-            StatusCode::TOO_MANY_REQUESTS,
-            r#"{"label":"TOO_MANY_REQUESTS","message":"Request Rate limit Exceeded"}"#.into(),
-        ),
-        Venue::Bitget => json_body(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                r#"{{"code":"429","msg":"Too Many Requests","requestTime":{now},"data":null}}"#
-            ),
-        ),
-        Venue::Binance => {
-            faults::binance_error(StatusCode::TOO_MANY_REQUESTS, -1003, "Too many requests.")
-        }
-    }
+    (venue.profile().rate_limited)(now)
 }
 
-/// The venue's rate limit written in the body under HTTP 200: Bybit's `retCode` 10006 "Too many
-/// visits!" (https://bybit-exchange.github.io/docs/v5/rate-limit), Bitget's `code` "429"
-/// (a rate limit whatever the status, per upstream-venues.md). Others: their usual form.
+/// The venue's rate limit written in the body under HTTP 200 where it has one (Bybit's `retCode`
+/// 10006, Bitget's `code` "429"); elsewhere its usual form.
 pub(crate) fn rate_limited_in_body(venue: Venue, now: i64) -> Response {
-    match venue {
-        Venue::Bybit => json_body(
-            StatusCode::OK,
-            format!(
-                r#"{{"retCode":10006,"retMsg":"Too many visits!","result":{{}},"retExtInfo":{{}},"time":{now}}}"#
-            ),
-        ),
-        Venue::Bitget => json_body(
-            StatusCode::OK,
-            format!(
-                r#"{{"code":"429","msg":"Too Many Requests","requestTime":{now},"data":null}}"#
-            ),
-        ),
-        Venue::Okx | Venue::Gate | Venue::Binance => rate_limited(venue, now),
-    }
+    let profile = venue.profile();
+    profile.rate_limited_in_body.unwrap_or(profile.rate_limited)(now)
 }
 
 fn server_error(venue: Venue, now: i64) -> Response {
-    let body = match venue {
-        Venue::Okx => r#"{"code":"50001","msg":"Service temporarily unavailable. Please try again later.","data":[]}"#.to_string(),
-        Venue::Bybit => format!(r#"{{"retCode":10016,"retMsg":"Internal server error.","result":{{}},"retExtInfo":{{}},"time":{now}}}"#),
-        Venue::Gate => r#"{"label":"SERVER_ERROR","message":"Internal server error"}"#.to_string(),
-        Venue::Bitget => format!(r#"{{"code":"40010","msg":"Request timed out","requestTime":{now},"data":null}}"#),
-        Venue::Binance => r#"{"code":-1000,"msg":"An unknown error occurred while processing the request."}"#.to_string(),
-    };
-    json_body(StatusCode::INTERNAL_SERVER_ERROR, body)
+    json_body(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        (venue.profile().server_error)(now),
+    )
 }
 
 /// The venue's answer for an instrument it does not list.
 pub(crate) fn unknown_instrument(venue: Venue, name: &str, now: i64) -> Response {
-    match venue {
-        Venue::Okx => json_body(
-            StatusCode::OK,
-            format!(r#"{{"code":"51001","msg":"Instrument ID {name} doesn't exist.","data":[]}}"#),
-        ),
-        Venue::Bybit => json_body(
-            StatusCode::OK,
-            format!(
-                r#"{{"retCode":10001,"retMsg":"params error: symbol invalid","result":{{}},"retExtInfo":{{}},"time":{now}}}"#
-            ),
-        ),
-        Venue::Gate => json_body(
-            StatusCode::BAD_REQUEST,
-            r#"{"label":"CONTRACT_NOT_FOUND","message":"contract not found"}"#.into(),
-        ),
-        Venue::Bitget => json_body(
-            StatusCode::BAD_REQUEST,
-            format!(
-                r#"{{"code":"40034","msg":"Parameter {name} does not exist","requestTime":{now},"data":null}}"#
-            ),
-        ),
-        Venue::Binance => json_body(StatusCode::OK, "[]".into()),
-    }
+    (venue.profile().unknown_instrument)(name, now)
 }
 
 /// `rows` corrupted as `kind` asks (arrays lose their values past the first / get "abc" in

@@ -22,6 +22,30 @@ use crate::faults::{json_body, FaultKind};
 use crate::server::Shared;
 use crate::switches::Switches;
 
+/// What the stand-in knows of OKX (see [`Profile`](super::Profile)).
+pub(crate) const PROFILE: super::Profile = super::Profile {
+    id: "okx",
+    instrument: |symbol| format!("{}-USDT-SWAP", super::unscaled(symbol)),
+    long_shares: super::LongShares::Offsets([Some(0.015), Some(-0.010), Some(-0.030)]),
+    btc_open_interest_usd: 3.0e9,
+    rate_limited: |_| {
+        json_body(
+            StatusCode::TOO_MANY_REQUESTS,
+            r#"{"msg":"Too Many Requests","code":"50011"}"#.into(),
+        )
+    },
+    rate_limited_in_body: None,
+    server_error: |_| {
+        r#"{"code":"50001","msg":"Service temporarily unavailable. Please try again later.","data":[]}"#.to_string()
+    },
+    unknown_instrument: |name, _| {
+        json_body(
+            StatusCode::OK,
+            format!(r#"{{"code":"51001","msg":"Instrument ID {name} doesn't exist.","data":[]}}"#),
+        )
+    },
+};
+
 pub const RATIO_PATHS: [(&str, Cohort); 3] = [
     (
         "/api/v5/rubik/stat/contracts/long-short-account-ratio-contract",
