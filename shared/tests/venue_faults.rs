@@ -7,29 +7,28 @@
 use std::time::{Duration, Instant};
 
 use shared::domain::{ApiError, CohortSeries, Period, Symbol};
-use shared::upstream::request::VenueClient;
-use shared::upstream::{bitget, bybit, gate, okx, policy, PositioningSource};
+use shared::upstream::budget::Budget;
+use shared::upstream::registry::Clients;
+use shared::upstream::{policy, Extras, PositioningSource};
 use standin::{Fault, FaultKind, StandInHandle, Switches, Venue};
 
 const VENUES: [Venue; 4] = [Venue::Okx, Venue::Bybit, Venue::Gate, Venue::Bitget];
 
-/// One stand-in and one client per venue, as a warm instance holds them.
+/// The shared crate's name for the stand-in's venue (the same ids).
+fn ours(venue: Venue) -> shared::domain::Venue {
+    shared::domain::Venue::from_id(venue.id()).expect("the stand-in serves our venues")
+}
+
+/// One stand-in and every venue's client, as a warm instance holds them.
 struct Setup {
     standin: StandInHandle,
-    okx: VenueClient,
-    bybit: VenueClient,
-    gate: VenueClient,
-    bitget: VenueClient,
+    clients: Clients,
 }
 
 async fn setup() -> Setup {
-    let http = policy::http_client().unwrap();
     Setup {
         standin: standin::spawn(Switches::demo()).await.unwrap(),
-        okx: okx::client(http.clone()),
-        bybit: bybit::client(http.clone()),
-        gate: gate::client(http.clone()),
-        bitget: bitget::client(http),
+        clients: Clients::new(policy::http_client().unwrap(), Budget::unlimited()),
     }
 }
 
@@ -39,29 +38,11 @@ impl Setup {
         let url = self.standin.base_url();
         let before = self.standin.request_count();
         let symbol = Symbol::from_coin(coin).unwrap();
-        let fetched = match venue {
-            Venue::Okx => {
-                okx::Okx::at(&self.okx, Some(&url))
-                    .fetch(&symbol, Period::H1, 25)
-                    .await
-            }
-            Venue::Bybit => {
-                bybit::Bybit::at(&self.bybit, Some(&url))
-                    .fetch(&symbol, Period::H1, 25)
-                    .await
-            }
-            Venue::Gate => {
-                gate::Gate::at(&self.gate, Some(&url))
-                    .fetch(&symbol, Period::H1, 25)
-                    .await
-            }
-            Venue::Bitget => {
-                bitget::Bitget::at(&self.bitget, Some(&url))
-                    .fetch(&symbol, Period::H1, 25)
-                    .await
-            }
-            Venue::Binance => unreachable!("Binance has its own fault tests"),
-        };
+        let fetched = self
+            .clients
+            .adapter(ours(venue), Some(&url), Extras::NONE)
+            .fetch(&symbol, Period::H1, 25)
+            .await;
         // A request abandoned mid-flight (another part of the fetch failed first) may reach
         // the stand-in just after the fetch returns: give it a moment to arrive.
         let sent = fetched.report.requests as usize;
@@ -325,7 +306,9 @@ async fn gate_is_asked_100_rows_at_a_time_its_documented_maximum() {
     s.standin.update(|sw| sw.now_ms = None);
     let url = s.standin.base_url();
     let symbol = Symbol::from_coin("ETH").unwrap();
-    let fetched = gate::Gate::at(&s.gate, Some(&url))
+    let fetched = s
+        .clients
+        .adapter(ours(Venue::Gate), Some(&url), Extras::NONE)
         .fetch(&symbol, Period::H1, 250)
         .await;
     let series = fetched.result.unwrap();
@@ -356,7 +339,9 @@ async fn bitget_s_day_off_the_utc_grid_is_refused_not_mixed_in() {
     // day at 00:00 UTC.
     let s = setup().await;
     let url = s.standin.base_url();
-    let fetched = bitget::Bitget::at(&s.bitget, Some(&url))
+    let fetched = s
+        .clients
+        .adapter(ours(Venue::Bitget), Some(&url), Extras::NONE)
         .fetch(&Symbol::from_coin("BTC").unwrap(), Period::D1, 10)
         .await;
     match fetched.result {
@@ -371,7 +356,9 @@ async fn bitget_s_day_off_the_utc_grid_is_refused_not_mixed_in() {
         other => panic!("{other:?}"),
     }
     // Aligned periods are read as before.
-    let fetched = bitget::Bitget::at(&s.bitget, Some(&url))
+    let fetched = s
+        .clients
+        .adapter(ours(Venue::Bitget), Some(&url), Extras::NONE)
         .fetch(&Symbol::from_coin("BTC").unwrap(), Period::H12, 10)
         .await;
     assert!(fetched.result.is_ok(), "{:?}", fetched.result);
