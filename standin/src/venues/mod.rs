@@ -81,6 +81,13 @@ macro_rules! venues {
                 }
             }
         }
+
+        /// Every venue module's routes (Binance's module: its open interest and klines; its
+        /// ratio endpoints are the server's own).
+        pub(crate) fn routes(r: Router<Arc<Shared>>) -> Router<Arc<Shared>> {
+            $(let r = $module::routes(r);)*
+            r
+        }
     };
 }
 
@@ -284,13 +291,4 @@ pub(crate) fn render(
         body.truncate(cut.max(1));
     }
     json_body(StatusCode::OK, body)
-}
-
-/// The routes of every venue but Binance's ratio endpoints.
-pub(crate) fn routes(r: Router<Arc<Shared>>) -> Router<Arc<Shared>> {
-    let r = okx::routes(r);
-    let r = bybit::routes(r);
-    let r = gate::routes(r);
-    let r = bitget::routes(r);
-    binance::routes(r)
 }
