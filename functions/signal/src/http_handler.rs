@@ -30,9 +30,7 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
 mod tests {
     use super::*;
     use serde_json::Value;
-    use shared::domain::{Period, Symbol};
-    use shared::maths::divergence::Divergence;
-    use shared::upstream::PositioningSource;
+    use shared::domain::Period;
     use standin::{Cohort, MissingBucket, StandInHandle, Switches};
 
     const HOUR: i64 = 3_600_000;
@@ -143,25 +141,36 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_now_section_equals_the_divergence_endpoint_numbers() {
+    async fn the_now_section_is_the_stand_in_s_three_readings_at_the_newest_bucket() {
+        // Recomputed from the stand-in's own rows (long share in hundredths of a percent), not
+        // with the code's maths: each % is the long share × 100, the gaps their differences,
+        // the signal the gap against the default threshold of 8 pp.
         let (_standin, deps) = setup(Switches::demo()).await;
         let (_, body) = call(&deps, include_str!("../../../events/signal.json")).await;
         let now = &body["data"]["now"];
-        let (_, binance) = deps.binance().await;
-        let series = binance
-            .fetch(&Symbol::from_coin("BTC").unwrap(), Period::H1, 6)
-            .await
-            .result
-            .unwrap();
-        let d = Divergence::at_common_bucket(&series, shared::Config::default().threshold).unwrap();
-        assert_eq!(
-            now["long_pct_gap"],
-            serde_json::to_value(d.long_pct_gap).unwrap()
+        let t = standin::newest_bucket(standin::DEMO_NOW_MS, HOUR);
+        assert_eq!(now["timestamp"], t);
+        let e4 = |c| standin::row("BTCUSDT", c, HOUR, t).unwrap().long_e4();
+        let (retail, accounts, position) = (
+            e4(Cohort::RetailCrowd),
+            e4(Cohort::TopTradersByAccounts),
+            e4(Cohort::TopTradersByPosition),
         );
-        assert_eq!(now["read"], d.read);
-        let gap = now["account_gap"].as_f64().unwrap();
-        let accounts = now["top_traders_by_accounts_long_pct"].as_f64().unwrap();
-        assert!((accounts - now["retail_long_pct"].as_f64().unwrap() - gap).abs() < 1e-9);
+        let hundredths = |v: &Value| (v.as_f64().unwrap() * 100.0).round() as i64;
+        assert_eq!(hundredths(&now["retail_long_pct"]), retail);
+        assert_eq!(hundredths(&now["smart_money_long_pct"]), position);
+        assert_eq!(
+            hundredths(&now["top_traders_by_accounts_long_pct"]),
+            accounts
+        );
+        assert_eq!(hundredths(&now["long_pct_gap"]), position - retail);
+        assert_eq!(hundredths(&now["account_gap"]), accounts - retail);
+        let expected = match position - retail {
+            g if g <= -800 => "crowd_over_long",
+            g if g >= 800 => "crowd_over_short",
+            _ => "neutral",
+        };
+        assert_eq!(now["signal"], expected);
     }
 
     #[tokio::test]
