@@ -9,12 +9,31 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
-use crate::domain::Fixed;
+use crate::domain::{Decimal, Fixed};
 
 /// Why a body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unreadable upstream body: {0}")]
 pub struct BodyError(pub String);
+
+impl BodyError {
+    /// A venue's own error code where rows were expected (`"OKX error 51000: Parameter period
+    /// error"`).
+    pub fn from_venue(venue: &str, code: &str, msg: &str) -> BodyError {
+        BodyError(format!("{venue} error {code}: {msg}"))
+    }
+}
+
+/// `text` as a share in 0..=1 (a long or short share), exactly; `field` names it in the error.
+pub fn share(field: &str, text: &str) -> Result<Decimal, BodyError> {
+    let d = Decimal::parse(text).map_err(|e| BodyError(format!("{field}: {e}")))?;
+    if d < Decimal::ZERO || d > Decimal::ONE {
+        return Err(BodyError(format!(
+            "{field} {text:?} is not a share in 0..=1"
+        )));
+    }
+    Ok(d)
+}
 
 /// A serde error as a [`BodyError`]: truncated, not JSON, or `otherwise` (JSON of another shape).
 pub fn body_error(e: &serde_json::Error, otherwise: &str) -> BodyError {

@@ -6,7 +6,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 use crate::domain::{Decimal, OpenInterest, Price, Reading};
-use crate::upstream::wire::{amount, body_error, NumText};
+use crate::upstream::wire::{amount, body_error, share, NumText};
 
 pub use crate::upstream::wire::BodyError;
 
@@ -115,15 +115,6 @@ struct RawRow<'a> {
 
 impl RawRow<'_> {
     fn into_reading(self) -> Result<Reading, BodyError> {
-        let share = |field: &str, text: &str| {
-            let d = Decimal::parse(text).map_err(|e| BodyError(format!("{field}: {e}")))?;
-            if d < Decimal::ZERO || d > Decimal::ONE {
-                return Err(BodyError(format!(
-                    "{field} {text:?} is not a share in 0..=1"
-                )));
-            }
-            Ok(d)
-        };
         let long_share = share("longAccount", &self.long_account.0)?;
         let short_share = share("shortAccount", &self.short_account.0)?;
         // With no shorts the ratio is infinite: served as null, whatever Binance wrote there.

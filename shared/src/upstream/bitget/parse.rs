@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::domain::{Decimal, Fixed, Period, Reading, Symbol};
-use crate::upstream::wire::amount;
 pub use crate::upstream::wire::Classified;
+use crate::upstream::wire::{self, amount, BodyError};
 
 /// The `code` of a success.
 const SUCCESS: &str = "00000";
@@ -56,23 +56,18 @@ pub fn instrument(symbol: &Symbol) -> String {
     format!("{}USDT", symbol.unscaled_coin())
 }
 
-/// Why a body could not be read as what Bitget was asked for.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unreadable Bitget body: {0}")]
-pub struct BitgetError(pub String);
-
 /// `long-short` (all accounts) into readings sorted oldest first, one per timestamp.
-pub fn parse_long_short(body: &[u8]) -> Result<Vec<Reading>, BitgetError> {
+pub fn parse_long_short(body: &[u8]) -> Result<Vec<Reading>, BodyError> {
     parse_shares(body, LONG_SHORT)
 }
 
 /// `account-long-short` (large holders, one vote each), as [`parse_long_short`].
-pub fn parse_account_long_short(body: &[u8]) -> Result<Vec<Reading>, BitgetError> {
+pub fn parse_account_long_short(body: &[u8]) -> Result<Vec<Reading>, BodyError> {
     parse_shares(body, ACCOUNT_LONG_SHORT)
 }
 
 /// `position-long-short` (large holders by position), as [`parse_long_short`].
-pub fn parse_position_long_short(body: &[u8]) -> Result<Vec<Reading>, BitgetError> {
+pub fn parse_position_long_short(body: &[u8]) -> Result<Vec<Reading>, BodyError> {
     parse_shares(body, POSITION_LONG_SHORT)
 }
 
@@ -87,20 +82,20 @@ pub struct OpenInterest {
 }
 
 /// `open-interest`: its one entry's `size` and the `ts` beside the list.
-pub fn parse_open_interest(body: &[u8]) -> Result<OpenInterest, BitgetError> {
+pub fn parse_open_interest(body: &[u8]) -> Result<OpenInterest, BodyError> {
     let data = open(body)?;
     let Some(Value::Array(list)) = data.get("openInterestList") else {
-        return Err(BitgetError("data has no openInterestList array".into()));
+        return Err(BodyError("data has no openInterestList array".into()));
     };
     let [entry] = list.as_slice() else {
-        return Err(BitgetError(format!(
+        return Err(BodyError(format!(
             "openInterestList has {} entries, not one",
             list.len()
         )));
     };
     let size = text(entry, "size")?;
     let base = amount::<4>(size)
-        .ok_or_else(|| BitgetError(format!("size {size:?} is not an amount ≥ 0")))?;
+        .ok_or_else(|| BodyError(format!("size {size:?} is not an amount ≥ 0")))?;
     Ok(OpenInterest {
         timestamp: timestamp(&data)?,
         base,
@@ -149,9 +144,9 @@ const POSITION_LONG_SHORT: Fields = Fields {
 
 /// The one implementation behind the three series: rows sorted oldest first, one per timestamp
 /// (the first served wins when a timestamp repeats); `[]` parses to an empty series.
-fn parse_shares(body: &[u8], fields: Fields) -> Result<Vec<Reading>, BitgetError> {
+fn parse_shares(body: &[u8], fields: Fields) -> Result<Vec<Reading>, BodyError> {
     let Value::Array(rows) = open(body)? else {
-        return Err(BitgetError("data is not an array of rows".into()));
+        return Err(BodyError("data is not an array of rows".into()));
     };
     let mut readings = rows
         .iter()
@@ -164,7 +159,7 @@ fn parse_shares(body: &[u8], fields: Fields) -> Result<Vec<Reading>, BitgetError
 
 /// One row's reading from its two shares. The `longShort*Ratio` beside them is (long / short)
 /// / 100, truncated to 4 decimals: never read; the ratio is computed from the shares.
-fn reading(row: &Value, fields: &Fields) -> Result<Reading, BitgetError> {
+fn reading(row: &Value, fields: &Fields) -> Result<Reading, BodyError> {
     let long_share = share(row, fields.long)?;
     let short_share = share(row, fields.short)?;
     Ok(Reading {
@@ -176,56 +171,48 @@ fn reading(row: &Value, fields: &Fields) -> Result<Reading, BitgetError> {
     })
 }
 
-fn share(row: &Value, field: &str) -> Result<Decimal, BitgetError> {
-    let text = text(row, field)?;
-    let d = Decimal::parse(text).map_err(|e| BitgetError(format!("{field}: {e}")))?;
-    if d < Decimal::ZERO || d > Decimal::ONE {
-        return Err(BitgetError(format!(
-            "{field} {text:?} is not a share in 0..=1"
-        )));
-    }
-    Ok(d)
+fn share(row: &Value, field: &str) -> Result<Decimal, BodyError> {
+    wire::share(field, text(row, field)?)
 }
 
 /// `ts`: epoch milliseconds as a string of digits.
-fn timestamp(object: &Value) -> Result<i64, BitgetError> {
+fn timestamp(object: &Value) -> Result<i64, BodyError> {
     let ts = text(object, "ts")?;
     if ts.is_empty() || ts.len() > 16 || !ts.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(BitgetError(format!("ts {ts:?} is not epoch milliseconds")));
+        return Err(BodyError(format!("ts {ts:?} is not epoch milliseconds")));
     }
-    ts.parse()
-        .map_err(|e| BitgetError(format!("ts {ts:?}: {e}")))
+    ts.parse().map_err(|e| BodyError(format!("ts {ts:?}: {e}")))
 }
 
 /// A field Bitget sends as a string. A JSON number there would be a change of format: refused
 /// rather than read through `f64`.
-fn text<'a>(object: &'a Value, field: &str) -> Result<&'a str, BitgetError> {
+fn text<'a>(object: &'a Value, field: &str) -> Result<&'a str, BodyError> {
     match object.get(field) {
         Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(BitgetError(format!("{field} is not a string"))),
-        None => Err(BitgetError(format!("no {field}"))),
+        Some(_) => Err(BodyError(format!("{field} is not a string"))),
+        None => Err(BodyError(format!("no {field}"))),
     }
 }
 
 /// The `data` of a success. A `code` other than `00000` is an error; an envelope without one is
 /// read as a success (nothing says otherwise, and the open-interest capture shows none).
-fn open(body: &[u8]) -> Result<Value, BitgetError> {
+fn open(body: &[u8]) -> Result<Value, BodyError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         let what = match e.classify() {
             serde_json::error::Category::Eof => "truncated JSON",
             _ => "not JSON",
         };
-        BitgetError(format!("{what} ({e})"))
+        BodyError(format!("{what} ({e})"))
     })?;
     // Read as a map, not a derived struct: serde would also take an array for one.
     let Value::Object(mut envelope) = value else {
-        return Err(BitgetError("not a Bitget envelope (an object)".into()));
+        return Err(BodyError("not a Bitget envelope (an object)".into()));
     };
     match envelope.get("code").map(plain) {
         Some(code) if code != SUCCESS => {
             let msg = envelope.get("msg").map(plain).unwrap_or_default();
             let msg: String = msg.chars().take(200).collect();
-            Err(BitgetError(format!("error {code}: {msg}")))
+            Err(BodyError(format!("error {code}: {msg}")))
         }
         _ => Ok(envelope.remove("data").unwrap_or(Value::Null)),
     }

@@ -4,8 +4,8 @@
 
 use serde::Deserialize;
 
-use crate::domain::{Decimal, Fixed, Period, Reading, Symbol};
-use crate::upstream::wire::{amount, body_error, epoch_millis, NumText};
+use crate::domain::{Fixed, Period, Reading, Symbol};
+use crate::upstream::wire::{amount, body_error, epoch_millis, share, NumText};
 pub use crate::upstream::wire::{BodyError, Classified};
 
 /// Rows per account-ratio request at most (`limit`).
@@ -33,22 +33,11 @@ pub fn instrument(symbol: &Symbol) -> String {
     symbol.as_str().to_string()
 }
 
-/// Why a body gave no rows.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BybitError {
-    /// Bybit answered with an error code (any `retCode` but 0), usually with HTTP 200.
-    #[error("Bybit error {code}: {msg}")]
-    Venue { code: i64, msg: String },
-    /// Not the envelope, or rows we cannot read.
-    #[error(transparent)]
-    Body(#[from] BodyError),
-}
-
 /// Parses the all-accounts series (`/v5/market/account-ratio`) into readings sorted oldest first,
 /// one per timestamp (the first served wins when a timestamp repeats). `buyRatio` and
 /// `sellRatio` are the long and short shares of all holders; the ratio is their quotient, `None`
 /// when nobody is short. An empty list is an empty series.
-pub fn parse_account_ratio(body: &[u8]) -> Result<Vec<Reading>, BybitError> {
+pub fn parse_account_ratio(body: &[u8]) -> Result<Vec<Reading>, BodyError> {
     let mut readings = listed::<RatioRow<'_>>(body)?
         .into_iter()
         .map(RatioRow::into_reading)
@@ -71,7 +60,7 @@ pub struct OpenInterestRow {
 
 /// Parses an open-interest series (`/v5/market/open-interest`, rows `{openInterest, timestamp}`)
 /// into rows sorted oldest first, one per timestamp (the first served wins).
-pub fn parse_open_interest(body: &[u8]) -> Result<Vec<OpenInterestRow>, BybitError> {
+pub fn parse_open_interest(body: &[u8]) -> Result<Vec<OpenInterestRow>, BodyError> {
     let mut rows = listed::<OpenInterestRaw<'_>>(body)?
         .into_iter()
         .map(OpenInterestRaw::into_row)
@@ -135,8 +124,8 @@ struct List<T> {
     list: Vec<T>,
 }
 
-/// The rows of a `retCode` 0 envelope; any other code is [`BybitError::Venue`].
-fn listed<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<Vec<T>, BybitError> {
+/// The rows of a `retCode` 0 envelope; any other code is [`BodyError::from_venue`].
+fn listed<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<Vec<T>, BodyError> {
     let head: Head<'_> =
         serde_json::from_slice(body).map_err(|e| body_error(&e, "not a Bybit envelope"))?;
     let code = head.code().ok_or_else(|| {
@@ -146,10 +135,11 @@ fn listed<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<Vec<T>, BybitError> 
         ))
     })?;
     if code != 0 {
-        return Err(BybitError::Venue {
-            code,
-            msg: head.ret_msg.unwrap_or_default(),
-        });
+        return Err(BodyError::from_venue(
+            "Bybit",
+            &code.to_string(),
+            &head.ret_msg.unwrap_or_default(),
+        ));
     }
     let Envelope {
         result: List { list },
@@ -170,15 +160,6 @@ struct RatioRow<'a> {
 
 impl RatioRow<'_> {
     fn into_reading(self) -> Result<Reading, BodyError> {
-        let share = |field: &str, text: &str| {
-            let d = Decimal::parse(text).map_err(|e| BodyError(format!("{field}: {e}")))?;
-            if d < Decimal::ZERO || d > Decimal::ONE {
-                return Err(BodyError(format!(
-                    "{field} {text:?} is not a share in 0..=1"
-                )));
-            }
-            Ok(d)
-        };
         let long_share = share("buyRatio", &self.buy_ratio.0)?;
         let short_share = share("sellRatio", &self.sell_ratio.0)?;
         // With no shorts the ratio is infinite: served as null.
@@ -227,6 +208,7 @@ impl OpenInterestRaw<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Decimal;
 
     /// ETHUSDT, live, verbatim (newest first).
     const CAPTURE: &str = r#"{"retCode":0,"retMsg":"OK","result":{"list":[{"symbol":"ETHUSDT","buyRatio":"0.6784","sellRatio":"0.3216","timestamp":"1789460400000"},{"symbol":"ETHUSDT","buyRatio":"0.6783","sellRatio":"0.3217","timestamp":"1789460100000"}],"nextPageCursor":"lastid%3D0%26lasttime%3D1789460100"},"retExtInfo":{},"time":1789460661467}"#;
@@ -386,18 +368,15 @@ mod tests {
 
     #[test]
     fn every_ret_code_but_zero_is_a_venue_error_with_what_bybit_said() {
-        let want = BybitError::Venue {
-            code: 10001,
-            msg: "params error: symbol invalid".into(),
-        };
+        let want = BodyError("Bybit error 10001: params error: symbol invalid".into());
         let body = UNKNOWN_SYMBOL.as_bytes();
         assert_eq!(parse_account_ratio(body).unwrap_err(), want);
         assert_eq!(parse_open_interest(body).unwrap_err(), want);
         let body = r#"{"retCode":10002,"retMsg":"","result":{"list":[]}}"#;
-        assert!(matches!(
+        assert_eq!(
             parse_account_ratio(body.as_bytes()),
-            Err(BybitError::Venue { code: 10002, .. })
-        ));
+            Err(BodyError("Bybit error 10002: ".into()))
+        );
     }
 
     #[test]
@@ -423,21 +402,24 @@ mod tests {
             r#"{"retCode":0,"result":{"list":[{"buyRatio":"0.7","sellRatio":"0.3"}]}}"#,
         ] {
             let got = parse_account_ratio(body.as_bytes());
-            assert!(matches!(got, Err(BybitError::Body(_))), "{body}: {got:?}");
+            assert!(
+                matches!(&got, Err(e) if !e.0.starts_with("Bybit error")),
+                "{body}: {got:?}"
+            );
         }
     }
 
     #[test]
     fn truncated_and_html_bodies_say_which() {
-        let Err(BybitError::Body(e)) = parse_account_ratio(&CAPTURE.as_bytes()[..80]) else {
+        let Err(e) = parse_account_ratio(&CAPTURE.as_bytes()[..80]) else {
             panic!("a truncated body parsed");
         };
         assert!(e.0.starts_with("truncated JSON"), "{e}");
-        let Err(BybitError::Body(e)) = parse_account_ratio(b"<html>502 Bad Gateway</html>") else {
+        let Err(e) = parse_account_ratio(b"<html>502 Bad Gateway</html>") else {
             panic!("HTML parsed");
         };
         assert!(e.0.starts_with("not JSON"), "{e}");
-        let Err(BybitError::Body(e)) = parse_account_ratio(br#"{"result":{"list":[]}}"#) else {
+        let Err(e) = parse_account_ratio(br#"{"result":{"list":[]}}"#) else {
             panic!("an envelope without a retCode parsed");
         };
         assert!(e.0.starts_with("not a Bybit envelope"), "{e}");
@@ -468,7 +450,10 @@ mod tests {
             r#"{"retCode":0,"result":{"list":[{"openInterest":"5","timestamp":"x"}]}}"#,
         ] {
             let got = parse_open_interest(bad.as_bytes());
-            assert!(matches!(got, Err(BybitError::Body(_))), "{bad}: {got:?}");
+            assert!(
+                matches!(&got, Err(e) if !e.0.starts_with("Bybit error")),
+                "{bad}: {got:?}"
+            );
         }
     }
 

@@ -8,8 +8,8 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 use crate::domain::{CohortSeries, Decimal, Fixed, OpenInterest, Period, Reading, Symbol};
-use crate::upstream::wire::amount;
 pub use crate::upstream::wire::Classified;
+use crate::upstream::wire::{amount, body_error, BodyError};
 
 /// Rows per request at most (`limit`). Gate's documentation names 100 as the maximum; Gate's
 /// own SDK, generated from its API specification, refuses more ("must be a value less than or
@@ -41,11 +41,6 @@ pub fn instrument(symbol: &Symbol) -> String {
     format!("{}_USDT", symbol.unscaled_coin())
 }
 
-/// Why a body could not be read as `contract_stats` rows.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unreadable Gate body: {0}")]
-pub struct GateError(pub String);
-
 /// One bucket of `contract_stats`: each cohort's reading, `None` where Gate has no data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GateRow {
@@ -64,15 +59,9 @@ pub struct GateRow {
 
 /// Parses a `contract_stats` body into rows sorted oldest first, one per timestamp (the first
 /// served wins when a timestamp repeats). `[]` parses to no rows.
-pub fn parse_contract_stats(body: &[u8]) -> Result<Vec<GateRow>, GateError> {
-    let raw: Vec<RawRow<'_>> = serde_json::from_slice(body).map_err(|e| {
-        let what = match e.classify() {
-            serde_json::error::Category::Eof => "truncated JSON",
-            serde_json::error::Category::Syntax => "not JSON",
-            _ => "not an array of contract_stats rows",
-        };
-        GateError(format!("{what} ({e})"))
-    })?;
+pub fn parse_contract_stats(body: &[u8]) -> Result<Vec<GateRow>, BodyError> {
+    let raw: Vec<RawRow<'_>> = serde_json::from_slice(body)
+        .map_err(|e| body_error(&e, "not an array of contract_stats rows"))?;
     let mut rows = raw
         .into_iter()
         .map(RawRow::into_row)
@@ -191,12 +180,12 @@ struct RawRow<'a> {
 }
 
 impl RawRow<'_> {
-    fn into_row(self) -> Result<GateRow, GateError> {
+    fn into_row(self) -> Result<GateRow, BodyError> {
         let ts = self.time.0;
         let open_interest_usd = match &self.open_interest_usd.0 {
             None => None,
             Some(text) => Some(amount::<2>(text).ok_or_else(|| {
-                GateError(format!("open_interest_usd {text:?} is not an amount ≥ 0"))
+                BodyError(format!("open_interest_usd {text:?} is not an amount ≥ 0"))
             })?),
         };
         Ok(GateRow {
@@ -211,17 +200,17 @@ impl RawRow<'_> {
 
 /// The reading a published ratio r gives: long r / (1 + r), short the rest. Gate writes 0 (and
 /// we read `null` alike) when it has no figure for the bucket: that is no reading, not 0 % long.
-fn reading(timestamp: i64, field: &str, ratio: Num<'_>) -> Result<Option<Reading>, GateError> {
+fn reading(timestamp: i64, field: &str, ratio: Num<'_>) -> Result<Option<Reading>, BodyError> {
     let Some(text) = ratio.0 else {
         return Ok(None);
     };
-    let r = Decimal::parse(&text).map_err(|e| GateError(format!("{field}: {e}")))?;
+    let r = Decimal::parse(&text).map_err(|e| BodyError(format!("{field}: {e}")))?;
     if r.is_zero() {
         return Ok(None);
     }
     // `None` for a negative ratio, or one too large to add 1 to.
     let long_share = Decimal::share_of_ratio(r)
-        .ok_or_else(|| GateError(format!("{field} {text:?} is not a ratio ≥ 0")))?;
+        .ok_or_else(|| BodyError(format!("{field} {text:?} is not a ratio ≥ 0")))?;
     Ok(Some(Reading {
         timestamp,
         long_share,

@@ -34,22 +34,11 @@ pub fn instrument(symbol: &Symbol) -> String {
     format!("{}-USDT-SWAP", symbol.unscaled_coin())
 }
 
-/// Why a body gave no rows.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OkxError {
-    /// OKX answered with an error code (any `code` but "0").
-    #[error("OKX error {code}: {msg}")]
-    Venue { code: String, msg: String },
-    /// Not the envelope, or rows we cannot read.
-    #[error(transparent)]
-    Body(#[from] BodyError),
-}
-
 /// Parses a long/short ratio series (any of the three cohorts' paths) into readings sorted
 /// oldest first, one per timestamp (the first served wins when a timestamp repeats). OKX
 /// publishes only the ratio r: the long share is r / (1 + r), the short share the rest. A window
 /// with no data (`"data":[]`) is an empty series.
-pub fn parse_ratio_series(body: &[u8]) -> Result<Vec<Reading>, OkxError> {
+pub fn parse_ratio_series(body: &[u8]) -> Result<Vec<Reading>, BodyError> {
     let mut readings = data_rows(body)?
         .iter()
         .map(|row| ratio_reading(row))
@@ -61,7 +50,7 @@ pub fn parse_ratio_series(body: &[u8]) -> Result<Vec<Reading>, OkxError> {
 
 /// Parses an open-interest history (rows `[ts, oi, oiCcy, oiUsd]`: contracts, base coin, USD)
 /// into rows sorted oldest first, one per timestamp (the first served wins).
-pub fn parse_open_interest(body: &[u8]) -> Result<Vec<OpenInterest>, OkxError> {
+pub fn parse_open_interest(body: &[u8]) -> Result<Vec<OpenInterest>, BodyError> {
     let mut rows = data_rows(body)?
         .iter()
         .map(|row| open_interest_row(row))
@@ -106,15 +95,16 @@ struct Data<'a> {
     data: Vec<Vec<NumText<'a>>>,
 }
 
-/// The rows of a `code` "0" envelope; any other code is [`OkxError::Venue`].
-fn data_rows(body: &[u8]) -> Result<Vec<Vec<NumText<'_>>>, OkxError> {
+/// The rows of a `code` "0" envelope; any other code is [`BodyError::from_venue`].
+fn data_rows(body: &[u8]) -> Result<Vec<Vec<NumText<'_>>>, BodyError> {
     let head: Head<'_> =
         serde_json::from_slice(body).map_err(|e| body_error(&e, "not an OKX envelope"))?;
     if head.code.0 != "0" {
-        return Err(OkxError::Venue {
-            code: head.code.0.into_owned(),
-            msg: head.msg.unwrap_or_default(),
-        });
+        return Err(BodyError::from_venue(
+            "OKX",
+            &head.code.0,
+            &head.msg.unwrap_or_default(),
+        ));
     }
     let Data { data } =
         serde_json::from_slice(body).map_err(|e| body_error(&e, "no array of rows in data"))?;
@@ -257,10 +247,7 @@ mod tests {
         let body = r#"{"code":51000,"msg":"Parameter period error","data":[]}"#;
         assert_eq!(
             parse_ratio_series(body.as_bytes()),
-            Err(OkxError::Venue {
-                code: "51000".into(),
-                msg: "Parameter period error".into()
-            })
+            Err(BodyError("OKX error 51000: Parameter period error".into()))
         );
     }
 
@@ -276,10 +263,7 @@ mod tests {
             (RATE_LIMITED, "50011", "Too Many Requests"),
             (r#"{"code":"50001"}"#, "50001", ""),
         ] {
-            let want = OkxError::Venue {
-                code: code.into(),
-                msg: msg.into(),
-            };
+            let want = BodyError(format!("OKX error {code}: {msg}"));
             assert_eq!(parse_ratio_series(body.as_bytes()).unwrap_err(), want);
             assert_eq!(parse_open_interest(body.as_bytes()).unwrap_err(), want);
         }
@@ -309,21 +293,24 @@ mod tests {
             r#"{"code":"0","msg":"","data":[["1789460400000","1.34"]]} trailing"#,
         ] {
             let got = parse_ratio_series(body.as_bytes());
-            assert!(matches!(got, Err(OkxError::Body(_))), "{body}: {got:?}");
+            assert!(
+                matches!(&got, Err(e) if !e.0.starts_with("OKX error")),
+                "{body}: {got:?}"
+            );
         }
     }
 
     #[test]
     fn truncated_and_html_bodies_say_which() {
-        let Err(OkxError::Body(e)) = parse_ratio_series(&CAPTURE.as_bytes()[..60]) else {
+        let Err(e) = parse_ratio_series(&CAPTURE.as_bytes()[..60]) else {
             panic!("a truncated body parsed");
         };
         assert!(e.0.starts_with("truncated JSON"), "{e}");
-        let Err(OkxError::Body(e)) = parse_ratio_series(b"<html>502 Bad Gateway</html>") else {
+        let Err(e) = parse_ratio_series(b"<html>502 Bad Gateway</html>") else {
             panic!("HTML parsed");
         };
         assert!(e.0.starts_with("not JSON"), "{e}");
-        let Err(OkxError::Body(e)) = parse_ratio_series(br#"{"data":[]}"#) else {
+        let Err(e) = parse_ratio_series(br#"{"data":[]}"#) else {
             panic!("an envelope without a code parsed");
         };
         assert!(e.0.starts_with("not an OKX envelope"), "{e}");
@@ -358,7 +345,10 @@ mod tests {
             r#"{"code":"0","msg":"","data":[["x","1","1","3400000000"]]}"#,
         ] {
             let got = parse_open_interest(body.as_bytes());
-            assert!(matches!(got, Err(OkxError::Body(_))), "{body}: {got:?}");
+            assert!(
+                matches!(&got, Err(e) if !e.0.starts_with("OKX error")),
+                "{body}: {got:?}"
+            );
         }
     }
 
