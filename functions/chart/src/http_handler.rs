@@ -217,6 +217,32 @@ mod tests {
         assert_eq!(ys, want);
     }
 
+    /// The demo data on the stand-in's fixed clock, drawn byte for byte as saved in
+    /// `tests/golden/` (`UPDATE_GOLDEN=1` saves a meant change; look at it with scripts/chart_png).
+    #[tokio::test]
+    async fn the_demo_charts_are_drawn_byte_for_byte_as_saved() {
+        let (_standin, deps) = deps_over(Switches::demo()).await;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+        let v2 = include_str!("../../../events/v2/chart.json");
+        for (name, event) in [("rest-btc-1h-96", REST), ("v2-sol-4h-30", v2)] {
+            let r = answer(&deps, event).await;
+            assert_eq!(r.status(), 200, "{name}");
+            let svg = std::str::from_utf8(r.body()).unwrap();
+            let path = dir.join(format!("{name}.svg"));
+            if std::env::var_os("UPDATE_GOLDEN").is_some() {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, svg).unwrap();
+            } else {
+                let saved = std::fs::read_to_string(&path).unwrap();
+                assert!(
+                    saved == svg,
+                    "{name} is drawn differently from {}",
+                    path.display()
+                );
+            }
+        }
+    }
+
     #[tokio::test]
     async fn when_limit_is_over_500_should_return_a_json_400_naming_limit_without_calling_binance()
     {
