@@ -20,6 +20,7 @@ pub mod domain;
 pub mod edge;
 pub mod endpoints;
 pub mod maths;
+pub mod render;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod upstream;

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use shared::domain::{Pct, Period, Symbol};
-use shared::edge::svg::chart;
 use shared::maths::history::HistoryPoint;
+use shared::render::svg::chart;
 
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
@@ -154,7 +154,7 @@ fn cases() -> Vec<Case> {
             "doge-1h-24-wide-gap-odd-source",
             "DOGE",
             Period::H1,
-            1_000_00,
+            100_000,
             "a&b <c> \"d\" 'e'",
             {
                 (0..24)

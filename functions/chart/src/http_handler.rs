@@ -1,5 +1,5 @@
 //! `GET /v1/chart`: `/v1/history`'s points as an SVG image. See `shared::endpoints::chart` and
-//! `shared::edge::svg`.
+//! `shared::render::svg`.
 
 use lambda_http::{Body, Error, Request, Response};
 use shared::edge::Call;
@@ -41,7 +41,7 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
 mod tests {
     use super::*;
     use serde_json::Value;
-    use shared::edge::svg::{LONG_BOTTOM, LONG_TOP};
+    use shared::render::svg::{LONG_BOTTOM, LONG_TOP};
     use shared::testing::{deps_over, status_and_body};
     use standin::Switches;
 

@@ -10,13 +10,13 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
-use super::csv::CsvFile;
 use super::envelope;
-use super::svg::Svg;
+use super::files::{csv_response, svg_response};
 use crate::domain::clock::{max_age_secs, now_ms, MAX_AGE_CAP_SECS};
 use crate::domain::error::printable;
 use crate::domain::{ApiError, Period, Symbol};
 use crate::endpoints::Query;
+use crate::render::{CsvFile, Svg};
 use crate::upstream::UpstreamReport;
 
 /// The response header on an answer served stale from the memo (`true`), in every format.
@@ -125,12 +125,12 @@ impl Call {
 
     /// The answer as a CSV file (`format=csv`); an error stays in the JSON envelope.
     pub fn respond_csv(&self, result: Result<CsvFile, ApiError>) -> Response<Body> {
-        self.finish(result.map(CsvFile::response), now_ms())
+        self.finish(result.map(csv_response), now_ms())
     }
 
     /// The answer as an SVG image (`/v1/chart`); an error stays in the JSON envelope.
     pub fn respond_svg(&self, result: Result<Svg, ApiError>) -> Response<Body> {
-        self.finish(result.map(Svg::response), now_ms())
+        self.finish(result.map(svg_response), now_ms())
     }
 
     /// One log line for the call, and the answer with its Cache-Control, or the error.

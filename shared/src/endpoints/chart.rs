@@ -1,10 +1,10 @@
-//! `GET /v1/chart`: `/v1/history`'s points drawn as an SVG image (`edge::svg`): the three
+//! `GET /v1/chart`: `/v1/history`'s points drawn as an SVG image (`render::svg`): the three
 //! cohorts' long % and the gap with its neutral band at ±T.
 
 use super::{history, Market, Provenance, Query};
 use crate::domain::{ApiError, CohortSeries, Pct, Period};
-use crate::edge::svg::{self, Svg};
 use crate::maths::history::history;
+use crate::render::svg::{self, Svg};
 
 pub const ROUTE: &str = "/v1/chart";
 pub const PARAMS: &[&str] = &["coin", "symbol", "period", "limit"];

@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use super::{Format, Market, Query, NOT_ADVICE};
 use crate::domain::{ApiError, Cohort, CohortSeries, Fixed, Pct, Period, Reading, Venue};
-use crate::edge::CsvFile;
 use crate::maths::aggregate::{self, SeriesPoint, Smoothed, VenueGaps};
+use crate::render::CsvFile;
 use crate::upstream::fanout::VenueFetched;
 use crate::upstream::{Age, UpstreamReport, STANDIN_SOURCE};
 

@@ -4,8 +4,8 @@ use serde::Serialize;
 
 use super::{Format, Market, Provenance, Query, NOT_ADVICE};
 use crate::domain::{ApiError, CohortSeries, Period};
-use crate::edge::CsvFile;
 use crate::maths::history::{history, HistoryPoint};
+use crate::render::CsvFile;
 
 pub const ROUTE: &str = "/v1/history";
 pub const PARAMS: &[&str] = &["coin", "symbol", "period", "limit", "format"];

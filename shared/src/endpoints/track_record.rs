@@ -6,10 +6,10 @@ use serde::Serialize;
 use super::{Format, Market, Provenance, Query, NOT_ADVICE};
 use crate::config::Config;
 use crate::domain::{ApiError, CohortSeries, Pct, Period};
-use crate::edge::CsvFile;
 use crate::maths::track_record::{
     samples, track_record, TrackRecord, DEFAULT_HORIZON, LOOKBACK, MAX_HORIZON, MIN_HORIZON,
 };
+use crate::render::CsvFile;
 
 pub const ROUTE: &str = "/v1/track-record";
 pub const PARAMS: &[&str] = &["coin", "symbol", "period", "horizon", "format"];

@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::{divergence_note, signal::signal_params};
 use crate::config::Config;
 use crate::domain::{ApiError, Symbol, Venue};
-use crate::edge::CsvFile;
 use crate::maths::screener::{self, Row, SortBy, SortOrder};
+use crate::render::CsvFile;
 use crate::upstream::fanout::CoinFetched;
 use crate::upstream::Age;
 
