@@ -73,13 +73,12 @@ def routes() -> dict[str, str]:
 
 
 def capacity_instances() -> tuple[dict[str, int], str]:
-    """route → instances from `CAPACITY_MODEL` in shared/src/upstream/budget.rs, and a note on
-    where the figures come from."""
-    text = (ROOT / "shared" / "src" / "upstream" / "budget.rs").read_text()
-    start = text.find("CAPACITY_MODEL")
-    found = {r: int(n) for r, n in CAPACITY_RE.findall(text[start:] if start >= 0 else text)}
+    """route → instances from the shares in shared/src/domain/route.rs (the table of routes, whose
+    `CAPACITY_MODEL` lists them), and a note on where the figures come from."""
+    text = (ROOT / "shared" / "src" / "domain" / "route.rs").read_text()
+    found = {r: int(n) for r, n in CAPACITY_RE.findall(text)}
     if found:
-        return found, "shared/src/upstream/budget.rs CAPACITY_MODEL (instances)"
+        return found, "shared/src/domain/route.rs CAPACITY_MODEL (instances)"
     return {}, f"CAPACITY_MODEL has no `instances` yet: {FALLBACK_INSTANCES} per data function (fallback)"
 
 

@@ -5,7 +5,7 @@ Runtime API emulator per function, k processes of its release binary, an API Gat
 stand-in in front), over the stand-in with L ms per upstream answer on the real clock. Loopback
 only, bounded in time, figures only: it never fails on them.
 
-k per function: `instances` of each Share in shared/src/upstream/budget.rs CAPACITY_MODEL (2 while
+k per function: `instances` of each Share in shared/src/domain/route.rs CAPACITY_MODEL (2 while
 the table has none), /v1/meta 1; `--instances N` for every function. From cold: fresh processes,
 nothing warmed (the run only waits until every instance polls the Runtime API, and times 50
 sequential /v1/meta through the gateway, which reads no upstream).

@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use crate::config::{Config, Settings};
+use crate::domain::route::{share, Share};
 use crate::domain::Venue;
 use crate::upstream::binance::{self, Binance};
-use crate::upstream::budget::{share, Budget, Share};
+use crate::upstream::budget::Budget;
 use crate::upstream::policy;
 use crate::upstream::registry::{Clients, VenueAdapter};
 use crate::upstream::warm::Warm;

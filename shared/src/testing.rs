@@ -20,8 +20,8 @@ pub async fn deps_over(switches: Switches) -> (StandInHandle, Deps) {
 /// `deps` with a Binance request budget of `requests` per path per 5 minutes (and as much
 /// klines weight per minute), as a deployed instance has its capacity model's share.
 pub fn with_binance_budget(deps: &mut Deps, requests: u32) {
+    use crate::domain::route::Share;
     use crate::upstream::binance::{self, BinanceClient};
-    use crate::upstream::budget::Share;
     let share = Share {
         route: "test",
         instances: 1,

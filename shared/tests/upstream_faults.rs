@@ -324,8 +324,8 @@ async fn a_503_once_then_success_answers_200() {
 
 #[tokio::test]
 async fn a_retry_the_budget_s_headroom_cannot_afford_is_not_sent() {
+    use shared::domain::route::Share;
     use shared::upstream::binance::{self, BinanceClient};
-    use shared::upstream::budget::Share;
     let budget = |requests| {
         binance::budget(Share {
             route: "test",

@@ -1,5 +1,5 @@
 //! `GET /v1/chart`: `/v1/history`'s points as an SVG image. See `shared::endpoints::chart` and
-//! `shared::edge::svg`.
+//! `shared::render::svg`.
 
 use lambda_http::{Body, Error, Request, Response};
 use shared::edge::Call;
@@ -41,7 +41,7 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
 mod tests {
     use super::*;
     use serde_json::Value;
-    use shared::edge::svg::{LONG_BOTTOM, LONG_TOP};
+    use shared::render::svg::{LONG_BOTTOM, LONG_TOP};
     use shared::testing::{deps_over, status_and_body};
     use standin::Switches;
 
@@ -215,6 +215,32 @@ mod tests {
             })
             .collect();
         assert_eq!(ys, want);
+    }
+
+    /// The demo data on the stand-in's fixed clock, drawn byte for byte as saved in
+    /// `tests/golden/` (`UPDATE_GOLDEN=1` saves a meant change; look at it with scripts/chart_png).
+    #[tokio::test]
+    async fn the_demo_charts_are_drawn_byte_for_byte_as_saved() {
+        let (_standin, deps) = deps_over(Switches::demo()).await;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+        let v2 = include_str!("../../../events/v2/chart.json");
+        for (name, event) in [("rest-btc-1h-96", REST), ("v2-sol-4h-30", v2)] {
+            let r = answer(&deps, event).await;
+            assert_eq!(r.status(), 200, "{name}");
+            let svg = std::str::from_utf8(r.body()).unwrap();
+            let path = dir.join(format!("{name}.svg"));
+            if std::env::var_os("UPDATE_GOLDEN").is_some() {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, svg).unwrap();
+            } else {
+                let saved = std::fs::read_to_string(&path).unwrap();
+                assert!(
+                    saved == svg,
+                    "{name} is drawn differently from {}",
+                    path.display()
+                );
+            }
+        }
     }
 
     #[tokio::test]

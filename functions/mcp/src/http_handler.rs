@@ -15,7 +15,8 @@ use rmcp::model::ClientJsonRpcMessage;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shared::domain::error::printable;
-use shared::edge::{call, envelope};
+use shared::edge::call::{self, LogLine};
+use shared::edge::envelope;
 use shared::ApiError;
 
 use crate::server::McpService;
@@ -130,18 +131,16 @@ fn body_of(bytes: Vec<u8>) -> Body {
     }
 }
 
-/// One line per invocation (each tool call also leaves the route's own line, with the same
-/// request id). Never the caller's headers: the API key is not logged.
+/// One line per invocation, every route's own (each tool call also leaves the route's line, with
+/// the same request id). Never the caller's headers: the API key is not logged.
 fn log(request_id: &str, rpc: Option<&Rpc>, status: StatusCode, started: Instant) {
-    tracing::info!(
-        request_id,
-        route = ROUTE,
-        rpc_method = rpc.and_then(|r| r.method.as_deref()),
-        tool = rpc.and_then(|r| r.tool.as_deref()),
-        status = status.as_u16(),
-        elapsed_us = started.elapsed().as_micros() as u64,
-        "answered"
-    );
+    LogLine {
+        rpc_method: rpc.and_then(|r| r.method.as_deref()),
+        tool: rpc.and_then(|r| r.tool.as_deref()),
+        status: status.as_u16(),
+        ..LogLine::new(request_id, ROUTE, started)
+    }
+    .write();
 }
 
 #[cfg(test)]
@@ -255,6 +254,65 @@ mod tests {
     fn request_id_of(event: &str) -> Value {
         let event: Value = serde_json::from_str(event).unwrap();
         event["requestContext"]["requestId"].clone()
+    }
+
+    /// The log lines written during `f`, without time, colour or the varying `elapsed_us`.
+    async fn logged<F: std::future::Future<Output = ()>>(f: F) -> Vec<String> {
+        use lambda_http::tracing::{dispatcher, subscriber};
+        use std::sync::Mutex;
+        #[derive(Clone, Default)]
+        struct Sink(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let fmt = subscriber::fmt()
+            .without_time()
+            .with_ansi(false)
+            .with_target(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let guard = dispatcher::set_default(&fmt.into());
+        f.await;
+        drop(guard);
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|l| match l.find("elapsed_us=") {
+                Some(at) => {
+                    let end = l[at..].find(' ').map_or(l.len(), |e| at + e);
+                    format!("{}elapsed_us=_{}", &l[..at], &l[end..])
+                }
+                None => l.to_string(),
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn each_call_leaves_one_log_line_with_its_rpc_method_and_tool() {
+        let (_standin, service) = setup().await;
+        let lines = logged(async {
+            answer(&service, TOOLS_LIST).await;
+            answer(&service, &with_body(TOOLS_LIST, "not json")).await;
+        })
+        .await;
+        // One line per invocation, the same line as every route's (edge::call::LogLine).
+        let answered: Vec<&String> = lines.iter().filter(|l| l.contains(" answered")).collect();
+        assert_eq!(
+            answered,
+            [
+                " INFO answered request_id=9b2e4d6f-1a3c-4e5b-8f7d-0c2a4e6b8d17 route=\"/v1/mcp\" \
+                 rpc_method=\"tools/list\" status=200 elapsed_us=_",
+                " INFO answered with an error request_id=9b2e4d6f-1a3c-4e5b-8f7d-0c2a4e6b8d17 \
+                 route=\"/v1/mcp\" status=400 elapsed_us=_"
+            ]
+        );
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@ pub mod decimal;
 pub mod error;
 pub mod names;
 pub mod period;
+pub mod route;
 pub mod series;
 pub mod symbol;
 pub mod venue;

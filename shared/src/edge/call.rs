@@ -10,13 +10,13 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
-use super::csv::CsvFile;
 use super::envelope;
-use super::svg::Svg;
+use super::files::{csv_response, svg_response};
 use crate::domain::clock::{max_age_secs, now_ms, MAX_AGE_CAP_SECS};
 use crate::domain::error::printable;
 use crate::domain::{ApiError, Period, Symbol};
 use crate::endpoints::Query;
+use crate::render::{CsvFile, Svg};
 use crate::upstream::UpstreamReport;
 
 /// The response header on an answer served stale from the memo (`true`), in every format.
@@ -24,7 +24,7 @@ pub const STALE: HeaderName = HeaderName::from_static("x-stale");
 
 /// One invocation: who asked (request id), for which route, with which query.
 ///
-/// Its one log line (written by [`Call::respond`]) carries the request id, route, symbol and
+/// Its one [`LogLine`] (written by [`Call::respond`]) carries the request id, route, symbol and
 /// period (as the handler records them), status and `error.code`, the upstream latency and
 /// request count (as the handler records them), and the total time. It never carries headers:
 /// the caller's `x-api-key` is never logged.
@@ -125,40 +125,37 @@ impl Call {
 
     /// The answer as a CSV file (`format=csv`); an error stays in the JSON envelope.
     pub fn respond_csv(&self, result: Result<CsvFile, ApiError>) -> Response<Body> {
-        self.finish(result.map(CsvFile::response), now_ms())
+        self.finish(result.map(csv_response), now_ms())
     }
 
     /// The answer as an SVG image (`/v1/chart`); an error stays in the JSON envelope.
     pub fn respond_svg(&self, result: Result<Svg, ApiError>) -> Response<Body> {
-        self.finish(result.map(Svg::response), now_ms())
+        self.finish(result.map(svg_response), now_ms())
     }
 
     /// One log line for the call, and the answer with its Cache-Control, or the error.
     fn finish(&self, result: Result<Response<Body>, ApiError>, now_ms: i64) -> Response<Body> {
-        let elapsed_us = self.started.elapsed().as_micros() as u64;
         let (symbol, period) = match self.market.get() {
             Some((s, p)) => (s.as_deref(), Some(p.as_str())),
             None => (None, None),
         };
         let upstream = *self.upstream.lock().unwrap_or_else(|e| e.into_inner());
-        let upstream_ms = upstream.map(|u| u.elapsed_ms);
-        let upstream_requests = upstream.map(|u| u.requests);
         let stale = upstream.is_some_and(|u| u.stale);
+        let line = LogLine {
+            symbol,
+            period,
+            upstream,
+            ..LogLine::new(&self.request_id, self.route, self.started)
+        };
         match result {
             Ok(mut response) => {
-                tracing::info!(
-                    request_id = %self.request_id,
-                    route = self.route,
-                    symbol,
-                    period,
-                    status = 200,
-                    outcome = "ok",
-                    upstream_ms,
-                    upstream_requests,
-                    stale,
-                    elapsed_us,
-                    "answered"
-                );
+                LogLine {
+                    status: 200,
+                    outcome: Some("ok"),
+                    stale: Some(stale),
+                    ..line
+                }
+                .write();
                 if response.status() == 200 {
                     let headers = response.headers_mut();
                     if stale {
@@ -173,22 +170,87 @@ impl Call {
                 response
             }
             Err(error) => {
-                tracing::info!(
-                    request_id = %self.request_id,
-                    route = self.route,
-                    symbol,
-                    period,
-                    status = error.status(),
-                    outcome = error.code(),
-                    parameter = error.parameter(),
-                    upstream_ms,
-                    upstream_requests,
-                    elapsed_us,
-                    "answered with an error"
-                );
+                LogLine {
+                    status: error.status(),
+                    outcome: Some(error.code()),
+                    parameter: error.parameter(),
+                    ..line
+                }
+                .write();
                 envelope::failure(&error, &self.request_id)
             }
         }
+    }
+}
+
+/// The one log line of an invocation. [`Call`] writes it for every route's handler; a function
+/// that answers without a `Call` (the MCP server's) fills in what it knows and writes the same
+/// line. Never headers: the caller's `x-api-key` is never logged. A field that is `None` is
+/// left out of the line.
+#[derive(Clone, Copy, Debug)]
+pub struct LogLine<'a> {
+    pub request_id: &'a str,
+    pub route: &'a str,
+    pub symbol: Option<&'a str>,
+    pub period: Option<&'a str>,
+    /// The JSON-RPC method and tool of an MCP call.
+    pub rpc_method: Option<&'a str>,
+    pub tool: Option<&'a str>,
+    pub status: u16,
+    /// `ok`, or the error's `error.code`.
+    pub outcome: Option<&'a str>,
+    /// The parameter a 400 names.
+    pub parameter: Option<&'a str>,
+    /// What the call's upstream fetches cost, added up.
+    pub upstream: Option<UpstreamReport>,
+    /// The answer was served stale from the memo.
+    pub stale: Option<bool>,
+    /// When the invocation began: the line says the microseconds since.
+    pub started: Instant,
+}
+
+impl<'a> LogLine<'a> {
+    /// The line of a call to `route` that began at `started`, nothing else known yet.
+    pub fn new(request_id: &'a str, route: &'a str, started: Instant) -> Self {
+        LogLine {
+            request_id,
+            route,
+            symbol: None,
+            period: None,
+            rpc_method: None,
+            tool: None,
+            status: 200,
+            outcome: None,
+            parameter: None,
+            upstream: None,
+            stale: None,
+            started,
+        }
+    }
+
+    /// Writes the line: "answered", or "answered with an error" from status 400 on.
+    pub fn write(self) {
+        let message = if self.status < 400 {
+            "answered"
+        } else {
+            "answered with an error"
+        };
+        tracing::info!(
+            request_id = %self.request_id,
+            route = self.route,
+            symbol = self.symbol,
+            period = self.period,
+            rpc_method = self.rpc_method,
+            tool = self.tool,
+            status = self.status,
+            outcome = self.outcome,
+            parameter = self.parameter,
+            upstream_ms = self.upstream.map(|u| u.elapsed_ms),
+            upstream_requests = self.upstream.map(|u| u.requests),
+            stale = self.stale,
+            elapsed_us = self.started.elapsed().as_micros() as u64,
+            "{message}"
+        );
     }
 }
 
@@ -342,6 +404,78 @@ mod tests {
         assert_eq!(
             call.params(&[], |_| Ok(())).unwrap_err().code(),
             "not_found"
+        );
+    }
+
+    /// What `f` logs, one line per event, without time, colour or the varying `elapsed_us`.
+    fn logged(f: impl FnOnce()) -> String {
+        use lambda_http::tracing::subscriber;
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Sink(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let fmt = subscriber::fmt()
+            .without_time()
+            .with_ansi(false)
+            .with_target(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        lambda_http::tracing::dispatcher::with_default(&fmt.into(), f);
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|l| match l.find("elapsed_us=") {
+                Some(at) => {
+                    let end = l[at..].find(' ').map_or(l.len(), |e| at + e);
+                    format!("{}elapsed_us=_{}", &l[..at], &l[end..])
+                }
+                None => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn each_call_leaves_one_log_line_with_what_it_asked_and_what_it_cost() {
+        let ok = logged(|| {
+            let call = Call::new(&event("GET", "/v1/signal"), "/v1/signal");
+            call.record_market(Some(&Symbol::from_coin("ETH").unwrap()), Period::H1);
+            call.record_upstream(UpstreamReport {
+                elapsed_ms: 52,
+                requests: 4,
+                outcome: "ok",
+                stale: false,
+            });
+            call.respond(Ok("x"), "ok");
+        });
+        assert_eq!(
+            ok,
+            " INFO answered request_id=ab5d4e3f-6071-4c8d-9eaf-2a3b4c5d6e7f route=\"/v1/signal\" \
+             symbol=\"ETHUSDT\" period=\"1h\" status=200 outcome=\"ok\" upstream_ms=52 \
+             upstream_requests=4 stale=false elapsed_us=_"
+        );
+        let failed = logged(|| {
+            let call = Call::new(&event("GET", "/v1/history"), "/v1/history");
+            call.record_market(None, Period::M5);
+            let e = call.params(&["limit"], |_| {
+                Err::<(), _>(ApiError::invalid("limit", "limit must be 1 to 500"))
+            });
+            call.respond::<()>(e, "ok");
+        });
+        assert_eq!(
+            failed,
+            " INFO answered with an error request_id=ab5d4e3f-6071-4c8d-9eaf-2a3b4c5d6e7f \
+             route=\"/v1/history\" period=\"5m\" status=400 outcome=\"invalid_parameter\" \
+             parameter=\"limit\" elapsed_us=_"
         );
     }
 

@@ -1,12 +1,9 @@
 //! The Lambda edge: an API Gateway event in ([`call::Call`]), the envelope out ([`envelope`]),
-//! with the one error type's status codes and `Cache-Control`; `format=csv` files ([`csv`]) and the
-//! chart image ([`svg`]).
+//! with the one error type's status codes and `Cache-Control`; a rendered CSV or SVG file as a
+//! response ([`files`]).
 
 pub mod call;
-pub mod csv;
 pub mod envelope;
-pub mod svg;
+pub mod files;
 
 pub use call::Call;
-pub use csv::CsvFile;
-pub use svg::Svg;

@@ -1,12 +1,13 @@
-//! `GET /v1/chart`: `/v1/history`'s points drawn as an SVG image (`edge::svg`): the three
+//! `GET /v1/chart`: `/v1/history`'s points drawn as an SVG image (`render::svg`): the three
 //! cohorts' long % and the gap with its neutral band at ±T.
 
 use super::{history, Market, Provenance, Query};
+use crate::domain::route;
 use crate::domain::{ApiError, CohortSeries, Pct, Period};
-use crate::edge::svg::{self, Svg};
 use crate::maths::history::history;
+use crate::render::svg::{self, Svg};
 
-pub const ROUTE: &str = "/v1/chart";
+pub const ROUTE: &str = route::CHART.route;
 pub const PARAMS: &[&str] = &["coin", "symbol", "period", "limit"];
 
 /// Number of buckets drawn: history's rule (1 to 500), with a default of 96 (a day of 15m, four

@@ -4,10 +4,11 @@ use serde::Serialize;
 
 use super::{divergence_note, Market, Provenance, Query, NEWEST_ROWS};
 use crate::config::Config;
+use crate::domain::route;
 use crate::domain::{ApiError, CohortSeries, Pct, Period, Ratio};
 use crate::maths::divergence::{Divergence, Signal};
 
-pub const ROUTE: &str = "/v1/divergence";
+pub const ROUTE: &str = route::DIVERGENCE.route;
 pub const PARAMS: &[&str] = super::MARKET_PARAMS;
 pub const MESSAGE: &str = "Divergence retrieved successfully";
 /// Rows fetched per cohort.

@@ -9,13 +9,14 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{Format, Market, Query, NOT_ADVICE};
+use crate::domain::route;
 use crate::domain::{names, ApiError, Cohort, CohortSeries, Fixed, Pct, Period, Reading, Venue};
-use crate::edge::CsvFile;
 use crate::maths::aggregate::{self, SdsSmoothed, SeriesPoint, VenueGaps};
+use crate::render::CsvFile;
 use crate::upstream::fanout::VenueFetched;
 use crate::upstream::{Age, UpstreamReport, VenueFacts, Weight, STANDIN_SOURCE};
 
-pub const ROUTE: &str = "/v1/exchanges";
+pub const ROUTE: &str = route::EXCHANGES.route;
 pub const PARAMS: &[&str] = &["coin", "symbol", "period", "venues", "limit", "format"];
 pub const MESSAGE: &str = "Positioning across exchanges retrieved successfully";
 pub const DEFAULT_PERIOD: Period = Period::H1;

@@ -3,11 +3,12 @@
 use serde::Serialize;
 
 use super::{Format, Market, Provenance, Query, NOT_ADVICE};
+use crate::domain::route;
 use crate::domain::{names, ApiError, CohortSeries, Period};
-use crate::edge::CsvFile;
 use crate::maths::history::{history, HistoryPoint};
+use crate::render::CsvFile;
 
-pub const ROUTE: &str = "/v1/history";
+pub const ROUTE: &str = route::HISTORY.route;
 pub const PARAMS: &[&str] = &["coin", "symbol", "period", "limit", "format"];
 pub const MESSAGE: &str = "History retrieved successfully";
 

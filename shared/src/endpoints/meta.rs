@@ -5,11 +5,12 @@ use serde::Serialize;
 use super::divergence_note;
 use super::history::Limit;
 use crate::config::Config;
+use crate::domain::route;
 use crate::domain::symbol::{DEFAULT_SYMBOL, MAX_COIN_LEN};
 use crate::domain::{Cohort, Pct, Period, Venue};
 use crate::upstream::binance;
 
-pub const ROUTE: &str = "/v1/meta";
+pub const ROUTE: &str = route::META;
 pub const PARAMS: &[&str] = &[];
 pub const MESSAGE: &str = "Service metadata retrieved successfully";
 

@@ -13,8 +13,9 @@ pub mod screener;
 pub mod signal;
 pub mod track_record;
 
-use crate::domain::Pct;
+use crate::domain::{route, Pct};
 
+pub use crate::domain::route::ROUTES;
 pub use crate::upstream::Provenance;
 pub use query::{Format, Market, Query, MARKET_PARAMS};
 
@@ -27,22 +28,7 @@ pub const NEWEST_ROWS: u16 = 6;
 
 /// `POST /v1/mcp`: the data routes as Model Context Protocol tools. It has no module here: the
 /// `mcp` function answers each tool call with the route's own handler.
-pub const MCP_ROUTE: &str = "/v1/mcp";
-
-/// Every route, in the order `/v1/meta` lists them; kept in step with template.yaml, the router
-/// config and openapi.yaml by the consistency test.
-pub const ROUTES: [&str; 10] = [
-    positioning::ROUTE,
-    divergence::ROUTE,
-    history::ROUTE,
-    meta::ROUTE,
-    signal::ROUTE,
-    screener::ROUTE,
-    exchanges::ROUTE,
-    track_record::ROUTE,
-    chart::ROUTE,
-    MCP_ROUTE,
-];
+pub const MCP_ROUTE: &str = route::MCP.route;
 
 /// The `note` of every answer that carries a divergence.
 pub fn divergence_note(threshold: Pct) -> String {

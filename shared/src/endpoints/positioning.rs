@@ -4,10 +4,11 @@ use serde::Serialize;
 
 use super::{divergence_note, Market, Provenance, Query, NEWEST_ROWS};
 use crate::config::Config;
+use crate::domain::route;
 use crate::domain::{ApiError, Cohort, CohortSeries, Period};
 use crate::maths::divergence::{CohortReading, Divergence};
 
-pub const ROUTE: &str = "/v1/positioning";
+pub const ROUTE: &str = route::POSITIONING.route;
 pub const PARAMS: &[&str] = super::MARKET_PARAMS;
 pub const MESSAGE: &str = "Positioning retrieved successfully";
 /// Rows fetched per cohort.

@@ -4,12 +4,13 @@ use serde::Serialize;
 
 use super::{Market, Provenance, Query, NOT_ADVICE};
 use crate::config::Config;
+use crate::domain::route;
 use crate::domain::{ApiError, CohortSeries, Period};
 use crate::maths::divergence::Divergence;
 use crate::maths::signal::money_flow::{open_interest_flows, OpenInterestFlows};
 use crate::maths::signal::{report, Report, SignalParams, CONSENSUS_LEVEL_PCT, LOOKBACK};
 
-pub const ROUTE: &str = "/v1/signal";
+pub const ROUTE: &str = route::SIGNAL.route;
 pub const PARAMS: &[&str] = super::MARKET_PARAMS;
 pub const MESSAGE: &str = "Signal retrieved successfully";
 /// Unlike the other endpoints, the context wants hours of buckets: 1h unless asked otherwise.

@@ -5,14 +5,15 @@ use serde::Serialize;
 
 use super::{Format, Market, Provenance, Query, NOT_ADVICE};
 use crate::config::Config;
+use crate::domain::route;
 use crate::domain::{names, ApiError, CohortSeries, Pct, Period};
-use crate::edge::CsvFile;
 use crate::maths::signal::LOOKBACK;
 use crate::maths::track_record::{
     samples, track_record, TrackRecord, DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON,
 };
+use crate::render::CsvFile;
 
-pub const ROUTE: &str = "/v1/track-record";
+pub const ROUTE: &str = route::TRACK_RECORD.route;
 pub const PARAMS: &[&str] = &["coin", "symbol", "period", "horizon", "format"];
 pub const MESSAGE: &str = "Track record retrieved successfully";
 pub const DEFAULT_PERIOD: Period = Period::H1;

@@ -21,13 +21,14 @@
 //! weight per minute on `/fapi/v1/klines`; it bans IPs that keep calling. Every instance of every
 //! function may share one outbound IP (Lambda promises nothing either way), so the model plans
 //! for [`BINANCE_PLANNED_PER_PATH`] and [`KLINES_PLANNED_WEIGHT`] (10% headroom) and gives each
-//! function a share ([`CAPACITY_MODEL`]). The functions have no reserved concurrency (Lambda
-//! never throttles the tiers' bursts), so a share is **per instance** and assumes one busy
-//! instance per function: the plan is overbooked by the number of instances that actually fill
-//! their memos at once. The load run (`scripts/loadtest`) starts [`Share::instances`] of each and
-//! counts what Binance sees; a 429 quiets the instance at once, and the operator can lower every
-//! share through SSM (`binance_budget_pct`) without a deploy. The README's "Capacity" section
-//! does the arithmetic and states the worst case.
+//! function a share ([`CAPACITY_MODEL`](crate::domain::route::CAPACITY_MODEL), in the table of
+//! routes). The functions have no reserved concurrency (Lambda never throttles the tiers'
+//! bursts), so a share is **per instance** and assumes one busy instance per function: the plan
+//! is overbooked by the number of instances that actually fill their memos at once. The load run
+//! (`scripts/loadtest`) starts [`Share::instances`] of each and counts what Binance sees; a 429
+//! quiets the instance at once, and the operator can lower every share through SSM
+//! (`binance_budget_pct`) without a deploy. The README's "Capacity" section does the arithmetic
+//! and states the worst case.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -54,94 +55,6 @@ pub const fn klines_weight(limit: usize) -> u32 {
         500..=1000 => 5,
         _ => 10,
     }
-}
-
-/// One data function's share of the plan, for each of its instances.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Share {
-    pub route: &'static str,
-    /// Instances of the function the load run starts (`scripts/loadtest` reads this table):
-    /// what the overbooking was measured with.
-    pub instances: u32,
-    /// Binance requests per 5 minutes on each `/futures/data/*` path, for one instance.
-    pub requests: u32,
-    /// Binance klines weight per minute, for one instance.
-    pub klines_weight: u32,
-}
-
-/// The plan. `instances`: what the tiers' full load keeps busy at once (71 req/s, an answer ~1 ms
-/// from the memo and ~55 ms fresh at a 50 ms round trip): two for the five routes that carry most
-/// of it, one for exchanges, track-record, chart and MCP (a few requests per second each; a
-/// second exchanges instance would also pace the other venues on its own).
-///
-/// Every fresh fetch sends one request on each cohort path (and on `openInterestHist`
-/// for the signal, the screener's changes, exchanges and MCP's tools), so a share of `n` is `n`
-/// distinct markets per 5 minutes for one instance. Sizes from what one instance of each meets
-/// under the tiers' full mix from cold (`scripts/loadtest`: 20 coins × 3 periods, history at two
-/// limits, the screener's 20-coin screens at 3 periods; MCP answers every tool from its one
-/// instance's share); track-record's klines (503 rows, weight 5) and MCP's track_record tool
-/// share the klines plan.
-pub const CAPACITY_MODEL: [Share; 9] = [
-    Share {
-        route: "/v1/positioning",
-        instances: 2,
-        requests: 100,
-        klines_weight: 0,
-    },
-    Share {
-        route: "/v1/divergence",
-        instances: 2,
-        requests: 100,
-        klines_weight: 0,
-    },
-    Share {
-        route: "/v1/history",
-        instances: 2,
-        requests: 120,
-        klines_weight: 0,
-    },
-    Share {
-        route: "/v1/signal",
-        instances: 2,
-        requests: 120,
-        klines_weight: 0,
-    },
-    Share {
-        route: "/v1/screener",
-        instances: 2,
-        requests: 160,
-        klines_weight: 0,
-    },
-    Share {
-        route: "/v1/exchanges",
-        instances: 1,
-        requests: 50,
-        klines_weight: 0,
-    },
-    Share {
-        route: "/v1/track-record",
-        instances: 1,
-        requests: 70,
-        klines_weight: 1_500,
-    },
-    Share {
-        route: "/v1/chart",
-        instances: 1,
-        requests: 70,
-        klines_weight: 0,
-    },
-    Share {
-        route: "/v1/mcp",
-        instances: 1,
-        requests: 110,
-        klines_weight: 600,
-    },
-];
-
-/// The share of the function serving `route` (`None`: it makes no upstream request, like
-/// `/v1/meta`).
-pub fn share(route: &str) -> Option<Share> {
-    CAPACITY_MODEL.iter().find(|s| s.route == route).copied()
 }
 
 /// One limit an instance keeps: at most `planned` units per rolling `window_ms` for first
@@ -313,6 +226,7 @@ fn room_at(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::route::share;
 
     /// 2026-08-02 00:00:00 UTC.
     const DAY: i64 = 1_785_628_800_000;
@@ -422,34 +336,34 @@ mod tests {
         assert!(sent.len() >= 6 * 90, "{}", sent.len());
     }
 
+    /// Binance's limits less a tenth, the model's planned figures, derived here from the limits
+    /// rather than read back from the table.
     #[test]
-    fn the_plan_keeps_each_path_and_the_klines_within_binance_s_limits_with_one_busy_instance() {
-        let per_path: u32 = CAPACITY_MODEL.iter().map(|s| s.requests).sum();
+    fn the_shares_fit_nine_tenths_of_binance_s_limits_with_one_busy_instance_each() {
+        use crate::domain::route::CAPACITY_MODEL;
+        let nine_tenths = |limit: u32| limit - limit / 10;
+        let (per_path, klines) = (nine_tenths(1_000), nine_tenths(2_400));
+        assert_eq!((per_path, klines), (900, 2_160));
+        assert_eq!(
+            (BINANCE_PATH_LIMIT, KLINES_WEIGHT_LIMIT),
+            (1_000, 2_400),
+            "Binance's published limits"
+        );
+        assert_eq!(
+            (BINANCE_PLANNED_PER_PATH, KLINES_PLANNED_WEIGHT),
+            (
+                nine_tenths(BINANCE_PATH_LIMIT),
+                nine_tenths(KLINES_WEIGHT_LIMIT)
+            )
+        );
+        // The model's promise: one busy instance of every function stays within the plan on each
+        // path (every function reads the same cohort paths) and on the klines. More busy
+        // instances overbook it (README "Capacity": up to n × 900 per path).
+        let requests: u32 = CAPACITY_MODEL.iter().map(|s| s.requests).sum();
+        assert!(requests <= per_path, "{requests} per path > {per_path}");
         let weight: u32 = CAPACITY_MODEL.iter().map(|s| s.klines_weight).sum();
-        assert_eq!((per_path, weight), (900, 2_100));
-        assert!(per_path <= BINANCE_PLANNED_PER_PATH && weight <= KLINES_PLANNED_WEIGHT);
-        // Every route that reads Binance has a share; /v1/meta reads nothing.
-        for route in crate::endpoints::ROUTES {
-            assert_eq!(share(route).is_some(), route != "/v1/meta", "{route}");
-        }
+        assert!(weight <= klines, "{weight} klines weight > {klines}");
         // Every instance of track-record can afford one 500-row fetch's klines (weight 5).
         assert!(share("/v1/track-record").unwrap().klines_weight >= klines_weight(503));
-    }
-
-    /// template.yaml reserves no concurrency for any data function: Lambda never throttles the
-    /// tiers' bursts, and the shares are per instance.
-    #[test]
-    fn the_template_reserves_no_concurrency_as_the_model_assumes() {
-        let template = include_str!("../../../template.yaml");
-        assert!(
-            !template.contains("ReservedConcurrentExecutions"),
-            "the model's shares are per instance with no reserved concurrency"
-        );
-        for share in CAPACITY_MODEL {
-            let found = ["GET", "POST"]
-                .iter()
-                .any(|m| template.contains(&format!("Description: {m} {}\n", share.route)));
-            assert!(found, "no function for {}", share.route);
-        }
     }
 }

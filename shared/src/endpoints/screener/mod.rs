@@ -9,15 +9,16 @@ use serde_json::Value;
 
 use super::{divergence_note, signal::signal_params};
 use crate::config::Config;
+use crate::domain::route;
 use crate::domain::{ApiError, Symbol, Venue};
-use crate::edge::CsvFile;
 use crate::maths::screener::{self, Row, SortBy, SortOrder};
+use crate::render::CsvFile;
 use crate::upstream::fanout::CoinFetched;
 use crate::upstream::Age;
 
 pub use params::{Screen, SCREENER_PARAMS};
 
-pub const ROUTE: &str = "/v1/screener";
+pub const ROUTE: &str = route::SCREENER.route;
 pub const PARAMS: &[&str] = SCREENER_PARAMS;
 pub const MESSAGE: &str = "Screener retrieved successfully";
 

@@ -21,10 +21,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use reqwest::StatusCode;
 use tokio::time::Instant;
 
-use super::budget::{klines_weight, Budget, Share};
+use super::budget::{klines_weight, Budget};
 use super::policy::{self, Attempt, Quiet};
 use super::{source_label, Extras, Fetched, PositioningSource, UpstreamReport, VenueFacts, Weight};
 use crate::domain::clock::now_ms;
+use crate::domain::route::Share;
 use crate::domain::{ApiError, Cohort, CohortSeries, Period, Symbol, Venue, PRICE_ROWS_BEYOND};
 
 pub use parse::{parse_klines, parse_open_interest, parse_series, BodyError};

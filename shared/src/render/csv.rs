@@ -1,10 +1,9 @@
-//! `format=csv`: a table as a spreadsheet opens it. `text/csv; charset=utf-8`, a header row of
-//! the JSON field names, one row per point, the same numbers as the JSON (each cell is the JSON
-//! value's text; a `null` is an empty cell), RFC 4180 quoting by the `csv` crate, and a `Content-Disposition` naming the file.
-//! Errors are never CSV: they stay in the JSON envelope.
+//! `format=csv`: a table as a spreadsheet opens it. A header row of the JSON field names, one row
+//! per point, the same numbers as the JSON (each cell is the JSON value's text; a `null` is an
+//! empty cell), RFC 4180 quoting by the `csv` crate. A value: its file name and bytes; the edge
+//! sends it (`text/csv`, a `Content-Disposition` naming the file). Errors are never CSV: they stay
+//! in the JSON envelope.
 
-use lambda_http::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use lambda_http::{Body, Response};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -59,21 +58,6 @@ impl CsvFile {
             .map_err(|e| failed(e.into_error().to_string()))?;
         Ok(CsvFile { filename, body })
     }
-
-    /// HTTP 200 with the file.
-    pub fn response(self) -> Response<Body> {
-        let mut response = Response::new(Body::Binary(self.body));
-        let headers = response.headers_mut();
-        headers.insert(
-            CONTENT_TYPE,
-            "text/csv; charset=utf-8".parse().expect("static header"),
-        );
-        // File names are built from validated symbols and periods: no quoting issues.
-        if let Ok(value) = format!("attachment; filename=\"{}\"", self.filename).parse() {
-            headers.insert(CONTENT_DISPOSITION, value);
-        }
-        response
-    }
 }
 
 #[cfg(test)]
@@ -118,16 +102,6 @@ mod tests {
         assert_eq!(missing.code(), "internal_error");
         let empty = CsvFile::new::<Point>("x.csv".into(), &["timestamp", "gap"], &[]).unwrap();
         assert_eq!(empty.body, b"timestamp,gap\n");
-        let r = CsvFile {
-            filename: "BTCUSDT-1h-history.csv".into(),
-            body: vec![],
-        }
-        .response();
-        assert_eq!(r.headers()[CONTENT_TYPE], "text/csv; charset=utf-8");
-        assert_eq!(
-            r.headers()[CONTENT_DISPOSITION],
-            "attachment; filename=\"BTCUSDT-1h-history.csv\""
-        );
     }
 
     #[derive(Serialize)]
