@@ -284,7 +284,7 @@ mod tests {
         let (status, body, response) = call(&deps, ask(&[("coin", "BTC"), ("period", "1d")])).await;
         assert_eq!(status, 200, "{body}");
         let bitget = venue(&body, "bitget");
-        assert_eq!(bitget["status"], "invalid_parameter", "{bitget}");
+        assert_eq!(bitget["status"], "unsupported_period", "{bitget}");
         assert!(
             bitget["message"].as_str().unwrap().contains("16:00 UTC"),
             "{bitget}"

@@ -391,6 +391,11 @@ fn venue_row(
             )),
         ),
         VenueResult::Fetched(_) => ("ok", None),
+        // The venue publishes this period off the other venues' grid (Bitget's UTC+8 days):
+        // it has no buckets of it that line up, which is what `unsupported_period` says.
+        VenueResult::Failed(e) if e.parameter() == Some("period") => {
+            ("unsupported_period", Some(e.to_string()))
+        }
         VenueResult::Failed(e) => {
             let said = e.to_string();
             let message = if said.contains(venue.name()) {

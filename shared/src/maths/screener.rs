@@ -21,7 +21,11 @@ const HOUR_MS: i64 = 3_600_000;
 pub enum SortBy {
     LongPctGap,
     AbsGap,
+    /// `smart_money_long_pct` (the v1 name, see the glossary).
+    #[serde(rename = "smart_money_long_pct")]
     TopTradersByPositionLongPct,
+    /// `retail_long_pct` (the v1 name).
+    #[serde(rename = "retail_long_pct")]
     RetailCrowdLongPct,
     Confidence,
     GapChange,
@@ -356,6 +360,19 @@ pub fn rank(rows: Vec<Row>, ranking: &Ranking) -> (Vec<Row>, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_name_a_parameter_takes_is_the_name_the_answer_echoes() {
+        fn echoed(v: impl Serialize) -> String {
+            serde_json::to_string(&v).unwrap()
+        }
+        for (name, v) in SortBy::NAMES {
+            assert_eq!(echoed(v), format!("\"{name}\""));
+        }
+        for (name, v) in SortOrder::NAMES {
+            assert_eq!(echoed(v), format!("\"{name}\""));
+        }
+    }
     use crate::domain::{Decimal, Fixed, Reading};
 
     fn sym(c: &str) -> Symbol {
