@@ -4,6 +4,7 @@ Queries are sent raw (already percent-encoded, exactly as written here), so the 
 every byte. Also: the caller's `x-api-key` never reaches the logs, and each call's log line carries
 the request id, route, symbol, period, upstream latency and outcome.
 """
+import json
 import re
 import urllib.parse
 
@@ -176,29 +177,49 @@ def test_the_callers_api_key_never_reaches_the_logs_and_each_call_logs_one_struc
         assert r.status_code == 502
     finally:
         standin.reset()
+    def answered(log):
+        """request_id -> its one log line (a JSON object: the call's fields and its EMF metrics)."""
+        lines = {}
+        for text in log.splitlines():
+            text = text[text.find("{"):] if "{" in text else ""
+            try:
+                line = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(line, dict) and str(line.get("message", "")).startswith("answered"):
+                assert line["request_id"] not in lines, ("two lines", line["request_id"])
+                lines[line["request_id"]] = line
+        return lines
+
     log = read_log_until(
-        lambda log: all(f"request_id={i}" in log for i in ids.values())
-        and re.search(r'outcome="upstream_error".*upstream_requests=\d', log)
+        lambda log: all(i in answered(log) for i in ids.values())
+        and any(l.get("outcome") == "upstream_error" and l.get("upstream_requests", 0) > 0
+                for l in answered(log).values())
     )
     assert SECRET not in log, "the caller's x-api-key was logged"
     assert "SECRET" not in log
+    lines = answered(log)
 
-    def line_of(request_id):
-        lines = [l for l in log.splitlines() if f"request_id={request_id}" in l and "answered" in l]
-        assert len(lines) == 1, (request_id, lines)
-        return lines[0]
-
-    line = line_of(ids[("/v1/positioning", (("coin", "SUI"), ("period", "4h")))])
-    for field in ['route="/v1/positioning"', 'symbol="SUIUSDT"', 'period="4h"', "status=200", 'outcome="ok"',
-                  "upstream_ms=", "upstream_requests=3", "elapsed_us="]:
-        assert field in line, (field, line)
-    line = line_of(ids[("/v1/history", (("coin", "BTC"), ("limit", "3"), ("period", "15m")))])
-    assert 'symbol="BTCUSDT"' in line and 'period="15m"' in line and "upstream_ms=" in line, line
-    line = line_of(ids[("/v1/divergence", (("period", "3m"),))])
-    assert 'outcome="invalid_parameter"' in line and 'parameter="period"' in line and "upstream_ms" not in line, line
-    line = line_of(ids[("/v1/positioning", (("coin", "NOPE"), ("period", "1h")))])
-    assert 'outcome="unknown_symbol"' in line and 'symbol="NOPEUSDT"' in line, line
-    assert re.search(r'outcome="upstream_error".*upstream_requests=\d', log), "5xx outcome logged"
+    line = lines[ids[("/v1/positioning", (("coin", "SUI"), ("period", "4h")))]]
+    expected = {"route": "/v1/positioning", "symbol": "SUIUSDT", "period": "4h", "status": 200, "outcome": "ok",
+                "upstream_requests": 3}
+    assert {k: line.get(k) for k in expected} == expected, line
+    assert "upstream_ms" in line and "elapsed_us" in line, line
+    # The same line is a CloudWatch EMF document: the call's metrics, per route and overall.
+    directive = line["_aws"]["CloudWatchMetrics"][0]
+    assert (directive["Namespace"], directive["Dimensions"]) == ("SmartMoneyApi", [["Route"], []]), directive
+    assert (line["Route"], line["Calls"], line["Status5xx"], line["MemoHits"]) == ("/v1/positioning", 1, 0, 0), line
+    assert line["binance.UpstreamRequests"] == 3, line
+    assert all(m["Name"] in line for m in directive["Metrics"]), "every declared metric has its value"
+    line = lines[ids[("/v1/history", (("coin", "BTC"), ("limit", "3"), ("period", "15m")))]]
+    assert (line["symbol"], line["period"]) == ("BTCUSDT", "15m") and "upstream_ms" in line, line
+    line = lines[ids[("/v1/divergence", (("period", "3m"),))]]
+    assert (line["outcome"], line["parameter"], line["Status4xx"]) == ("invalid_parameter", "period", 1), line
+    assert "upstream_ms" not in line and line["Error.invalid_parameter"] == 1, line
+    line = lines[ids[("/v1/positioning", (("coin", "NOPE"), ("period", "1h")))]]
+    assert (line["outcome"], line["symbol"]) == ("unknown_symbol", "NOPEUSDT"), line
+    failed = [l for l in lines.values() if l.get("outcome") == "upstream_error"]
+    assert failed and failed[0]["Status5xx"] == 1 and failed[0]["Error.upstream_error"] == 1, failed
 
 
 def test_no_secret_looking_string_is_committed():

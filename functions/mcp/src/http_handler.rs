@@ -256,63 +256,37 @@ mod tests {
         event["requestContext"]["requestId"].clone()
     }
 
-    /// The log lines written during `f`, without time, colour or the varying `elapsed_us`.
-    async fn logged<F: std::future::Future<Output = ()>>(f: F) -> Vec<String> {
-        use lambda_http::tracing::{dispatcher, subscriber};
-        use std::sync::Mutex;
-        #[derive(Clone, Default)]
-        struct Sink(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Sink {
-            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(bytes);
-                Ok(bytes.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let sink = Sink::default();
-        let writer = sink.clone();
-        let fmt = subscriber::fmt()
-            .without_time()
-            .with_ansi(false)
-            .with_target(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        let guard = dispatcher::set_default(&fmt.into());
-        f.await;
-        drop(guard);
-        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
-        text.lines()
-            .map(|l| match l.find("elapsed_us=") {
-                Some(at) => {
-                    let end = l[at..].find(' ').map_or(l.len(), |e| at + e);
-                    format!("{}elapsed_us=_{}", &l[..at], &l[end..])
-                }
-                None => l.to_string(),
-            })
-            .collect()
-    }
-
     #[tokio::test]
     async fn each_call_leaves_one_log_line_with_its_rpc_method_and_tool() {
         let (_standin, service) = setup().await;
-        let lines = logged(async {
+        let ((), lines) = shared::edge::log::capture(async {
             answer(&service, TOOLS_LIST).await;
             answer(&service, &with_body(TOOLS_LIST, "not json")).await;
         })
         .await;
-        // One line per invocation, the same line as every route's (edge::call::LogLine).
-        let answered: Vec<&String> = lines.iter().filter(|l| l.contains(" answered")).collect();
+        // One line per invocation, the same line as every route's (edge::log::LogLine).
+        let fields: Vec<(&str, &str, Option<&str>, u64)> = lines
+            .iter()
+            .map(|l| {
+                (
+                    l["message"].as_str().unwrap(),
+                    l["route"].as_str().unwrap(),
+                    l["rpc_method"].as_str(),
+                    l["status"].as_u64().unwrap(),
+                )
+            })
+            .collect();
         assert_eq!(
-            answered,
+            fields,
             [
-                " INFO answered request_id=9b2e4d6f-1a3c-4e5b-8f7d-0c2a4e6b8d17 route=\"/v1/mcp\" \
-                 rpc_method=\"tools/list\" status=200 elapsed_us=_",
-                " INFO answered with an error request_id=9b2e4d6f-1a3c-4e5b-8f7d-0c2a4e6b8d17 \
-                 route=\"/v1/mcp\" status=400 elapsed_us=_"
+                ("answered", "/v1/mcp", Some("tools/list"), 200),
+                ("answered with an error", "/v1/mcp", None, 400)
             ]
         );
+        for l in &lines {
+            assert_eq!(l["request_id"], "9b2e4d6f-1a3c-4e5b-8f7d-0c2a4e6b8d17");
+            assert_eq!((&l["Route"], &l["Calls"]), (&json!("/v1/mcp"), &json!(1)));
+        }
     }
 
     #[tokio::test]

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::envelope;
 use super::files::{csv_response, svg_response};
+pub use super::log::LogLine;
 use crate::domain::clock::{max_age_secs, now_ms, MAX_AGE_CAP_SECS};
 use crate::domain::error::printable;
 use crate::domain::{ApiError, Period, Symbol};
@@ -183,77 +184,6 @@ impl Call {
     }
 }
 
-/// The one log line of an invocation. [`Call`] writes it for every route's handler; a function
-/// that answers without a `Call` (the MCP server's) fills in what it knows and writes the same
-/// line. Never headers: the caller's `x-api-key` is never logged. A field that is `None` is
-/// left out of the line.
-#[derive(Clone, Copy, Debug)]
-pub struct LogLine<'a> {
-    pub request_id: &'a str,
-    pub route: &'a str,
-    pub symbol: Option<&'a str>,
-    pub period: Option<&'a str>,
-    /// The JSON-RPC method and tool of an MCP call.
-    pub rpc_method: Option<&'a str>,
-    pub tool: Option<&'a str>,
-    pub status: u16,
-    /// `ok`, or the error's `error.code`.
-    pub outcome: Option<&'a str>,
-    /// The parameter a 400 names.
-    pub parameter: Option<&'a str>,
-    /// What the call's upstream fetches cost, added up.
-    pub upstream: Option<UpstreamReport>,
-    /// The answer was served stale from the memo.
-    pub stale: Option<bool>,
-    /// When the invocation began: the line says the microseconds since.
-    pub started: Instant,
-}
-
-impl<'a> LogLine<'a> {
-    /// The line of a call to `route` that began at `started`, nothing else known yet.
-    pub fn new(request_id: &'a str, route: &'a str, started: Instant) -> Self {
-        LogLine {
-            request_id,
-            route,
-            symbol: None,
-            period: None,
-            rpc_method: None,
-            tool: None,
-            status: 200,
-            outcome: None,
-            parameter: None,
-            upstream: None,
-            stale: None,
-            started,
-        }
-    }
-
-    /// Writes the line: "answered", or "answered with an error" from status 400 on.
-    pub fn write(self) {
-        let message = if self.status < 400 {
-            "answered"
-        } else {
-            "answered with an error"
-        };
-        tracing::info!(
-            request_id = %self.request_id,
-            route = self.route,
-            symbol = self.symbol,
-            period = self.period,
-            rpc_method = self.rpc_method,
-            tool = self.tool,
-            status = self.status,
-            outcome = self.outcome,
-            parameter = self.parameter,
-            upstream_ms = self.upstream.map(|u| u.elapsed_ms),
-            upstream_requests = self.upstream.map(|u| u.requests),
-            stale = self.stale,
-            elapsed_us = self.started.elapsed().as_micros() as u64,
-            "{message}"
-        );
-    }
-}
-
 impl Call {
     /// Until the next bucket of the answer's period can appear upstream (nothing can change
     /// before); answers without a period (meta) change at most with the configuration; an
@@ -407,46 +337,9 @@ mod tests {
         );
     }
 
-    /// What `f` logs, one line per event, without time, colour or the varying `elapsed_us`.
-    fn logged(f: impl FnOnce()) -> String {
-        use lambda_http::tracing::subscriber;
-        use std::sync::{Arc, Mutex};
-        #[derive(Clone, Default)]
-        struct Sink(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Sink {
-            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(bytes);
-                Ok(bytes.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let sink = Sink::default();
-        let writer = sink.clone();
-        let fmt = subscriber::fmt()
-            .without_time()
-            .with_ansi(false)
-            .with_target(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        lambda_http::tracing::dispatcher::with_default(&fmt.into(), f);
-        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
-        text.lines()
-            .map(|l| match l.find("elapsed_us=") {
-                Some(at) => {
-                    let end = l[at..].find(' ').map_or(l.len(), |e| at + e);
-                    format!("{}elapsed_us=_{}", &l[..at], &l[end..])
-                }
-                None => l.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    #[test]
-    fn each_call_leaves_one_log_line_with_what_it_asked_and_what_it_cost() {
-        let ok = logged(|| {
+    #[tokio::test]
+    async fn each_call_leaves_one_log_line_with_what_it_asked_and_what_it_cost() {
+        let ((), lines) = crate::edge::log::capture(async {
             let call = Call::new(&event("GET", "/v1/signal"), "/v1/signal");
             call.record_market(Some(&Symbol::from_coin("ETH").unwrap()), Period::H1);
             call.record_upstream(UpstreamReport {
@@ -456,27 +349,54 @@ mod tests {
                 stale: false,
             });
             call.respond(Ok("x"), "ok");
-        });
-        assert_eq!(
-            ok,
-            " INFO answered request_id=ab5d4e3f-6071-4c8d-9eaf-2a3b4c5d6e7f route=\"/v1/signal\" \
-             symbol=\"ETHUSDT\" period=\"1h\" status=200 outcome=\"ok\" upstream_ms=52 \
-             upstream_requests=4 stale=false elapsed_us=_"
-        );
-        let failed = logged(|| {
             let call = Call::new(&event("GET", "/v1/history"), "/v1/history");
             call.record_market(None, Period::M5);
             let e = call.params(&["limit"], |_| {
                 Err::<(), _>(ApiError::invalid("limit", "limit must be 1 to 500"))
             });
             call.respond::<()>(e, "ok");
-        });
+        })
+        .await;
+        let field = |l: &serde_json::Value, k: &str| l[k].to_string();
+        let ok = &lines[0];
         assert_eq!(
-            failed,
-            " INFO answered with an error request_id=ab5d4e3f-6071-4c8d-9eaf-2a3b4c5d6e7f \
-             route=\"/v1/history\" period=\"5m\" status=400 outcome=\"invalid_parameter\" \
-             parameter=\"limit\" elapsed_us=_"
+            [
+                "request_id",
+                "route",
+                "symbol",
+                "period",
+                "status",
+                "outcome",
+                "upstream_ms",
+                "upstream_requests",
+                "stale"
+            ]
+            .map(|k| field(ok, k)),
+            [
+                "\"ab5d4e3f-6071-4c8d-9eaf-2a3b4c5d6e7f\"",
+                "\"/v1/signal\"",
+                "\"ETHUSDT\"",
+                "\"1h\"",
+                "200",
+                "\"ok\"",
+                "52",
+                "4",
+                "false"
+            ]
         );
+        let failed = &lines[1];
+        assert_eq!(
+            ["message", "period", "status", "outcome", "parameter"].map(|k| field(failed, k)),
+            [
+                "\"answered with an error\"",
+                "\"5m\"",
+                "400",
+                "\"invalid_parameter\"",
+                "\"limit\""
+            ]
+        );
+        assert!(failed.get("upstream_ms").is_none() && failed.get("symbol").is_none());
+        assert_eq!(lines.len(), 2, "one line per call");
     }
 
     #[test]

@@ -5,5 +5,6 @@
 pub mod call;
 pub mod envelope;
 pub mod files;
+pub mod log;
 
 pub use call::Call;

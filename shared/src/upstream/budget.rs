@@ -179,6 +179,23 @@ impl Budget {
         true
     }
 
+    /// The share of the planned figure left on the tightest key at `now_ms`, in percent (`None`
+    /// without limits).
+    pub fn left_pct(&self, now_ms: i64) -> Option<u32> {
+        self.limits
+            .iter()
+            .filter_map(|l| {
+                let planned = self.limit(l.key)?.planned;
+                let used = self.used(l.key, now_ms);
+                Some(if planned == 0 {
+                    0
+                } else {
+                    (u64::from(planned.saturating_sub(used)) * 100 / u64::from(planned)) as u32
+                })
+            })
+            .min()
+    }
+
     /// Units spent on `key` in its window ending at `now_ms`.
     pub fn used(&self, key: &str, now_ms: i64) -> u32 {
         let Some(limit) = self.limit(key) else {

@@ -16,6 +16,7 @@ pub mod bybit;
 pub mod fanout;
 pub mod gate;
 pub mod memo;
+pub mod meter;
 pub mod okx;
 pub mod pace;
 pub mod policy;

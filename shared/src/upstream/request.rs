@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use tokio::time::Instant;
 
 use super::fanout::join_all;
+use super::meter;
 use super::pace::Pace;
 use super::policy::{self, Attempt, Quiet};
 use super::wire::Classified;
@@ -102,6 +103,7 @@ impl VenueClient {
             })));
         }
         requests.fetch_add(1, Ordering::Relaxed);
+        meter::sent(self.venue);
         let response = match self.http.get(url).send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return Err(Attempt::Done(Err(ApiError::UpstreamTimeout))),
@@ -152,6 +154,7 @@ impl VenueClient {
                 symbol: symbol.to_string(),
             })),
             Classified::RateLimited => {
+                meter::rate_limited(self.venue);
                 let secs = answer
                     .retry_after_secs
                     .unwrap_or(self.default_retry_after_secs);

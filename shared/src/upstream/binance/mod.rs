@@ -22,6 +22,7 @@ use reqwest::StatusCode;
 use tokio::time::Instant;
 
 use super::budget::{klines_weight, Budget};
+use super::meter;
 use super::policy::{self, Attempt, Quiet};
 use super::{source_label, Extras, Fetched, PositioningSource, UpstreamReport, VenueFacts, Weight};
 use crate::domain::clock::now_ms;
@@ -192,7 +193,11 @@ impl PositioningSource for Binance<'_> {
         if self.prices {
             sends.push((KLINES_PATH, klines_weight(klines_rows(rows))));
         }
-        self.client.budget.reserve(&sends, now_ms)
+        let reserved = self.client.budget.reserve(&sends, now_ms);
+        if let Some(pct) = self.client.budget.left_pct(now_ms) {
+            meter::budget_left(Venue::Binance, pct);
+        }
+        reserved
     }
 
     /// The three series fetched concurrently within one deadline. All three empty means Binance
@@ -333,6 +338,7 @@ impl Binance<'_> {
         requests: &AtomicU32,
     ) -> Attempt<T> {
         requests.fetch_add(1, Ordering::Relaxed);
+        meter::sent(Venue::Binance);
         let response = match self.client.http.get(url).send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return Attempt::Done(Err(ApiError::UpstreamTimeout)),
@@ -360,6 +366,7 @@ impl Binance<'_> {
                 ApiError::upstream("Binance answered with data we could not read")
             })),
             StatusCode::TOO_MANY_REQUESTS => {
+                meter::rate_limited(Venue::Binance);
                 let secs = retry_after.unwrap_or(DEFAULT_RETRY_AFTER_429_SECS);
                 // Binance bans IPs that keep calling after a 429: stay quiet until it passes.
                 self.client.quiet.for_secs(secs);
@@ -372,6 +379,7 @@ impl Binance<'_> {
                 }))
             }
             StatusCode::IM_A_TEAPOT => {
+                meter::rate_limited(Venue::Binance);
                 let secs = retry_after.unwrap_or(DEFAULT_RETRY_AFTER_418_SECS);
                 // Stop calling until the ban ends: calls during a ban lengthen it.
                 self.client.quiet.for_secs(secs);
