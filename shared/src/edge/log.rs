@@ -15,6 +15,7 @@
 //! | `StaleAnswers` | Count | 1 when the answer was served stale |
 //! | `Error.<code>` | Count | 1, on an error answer, named by its `error.code` |
 //! | `<venue>.UpstreamRequests` | Count | requests this call sent to the venue, retries included |
+//! | `<venue>.<path>.PathRequests` | Count | the same per path (its last segment), as limits count |
 //! | `<venue>.RateLimited` | Count | the venue's own rate-limit answers (429, 418, Bybit's 403) |
 //! | `binance.BudgetLeftPct` | Percent | the instance's Binance budget left on its tightest path |
 
@@ -44,6 +45,8 @@ pub const CALL_METRICS: [(&str, &str); 6] = [
 pub const VENUE_METRICS: [(&str, &str); 2] =
     [("UpstreamRequests", "Count"), ("RateLimited", "Count")];
 pub const BUDGET_METRIC: (&str, &str) = ("binance.BudgetLeftPct", "Percent");
+/// `<venue>.<path>.PathRequests` for each path a venue was asked on (its last segment, Count).
+pub const PATH_METRIC: &str = "PathRequests";
 /// `Error.<code>` for each `error.code` (Count).
 pub const ERROR_PREFIX: &str = "Error.";
 
@@ -174,6 +177,9 @@ impl<'a> LogLine<'a> {
         for v in venues {
             let id = v.venue.id();
             metrics.push((format!("{id}.UpstreamRequests"), "Count", json!(v.requests)));
+            for (path, n) in &v.paths {
+                metrics.push((format!("{id}.{path}.{PATH_METRIC}"), "Count", json!(n)));
+            }
             metrics.push((format!("{id}.RateLimited"), "Count", json!(v.rate_limited)));
             if let Some(pct) = v.budget_left_pct {
                 metrics.push((format!("{id}.BudgetLeftPct"), "Percent", json!(pct)));
@@ -319,12 +325,17 @@ mod tests {
             VenueMeter {
                 venue: Venue::Binance,
                 requests: 4,
+                paths: vec![
+                    ("globalLongShortAccountRatio".into(), 3),
+                    ("openInterestHist".into(), 1),
+                ],
                 rate_limited: 1,
                 budget_left_pct: Some(7),
             },
             VenueMeter {
                 venue: Venue::Okx,
                 requests: 1,
+                paths: vec![],
                 rate_limited: 0,
                 budget_left_pct: None,
             },
@@ -336,6 +347,8 @@ mod tests {
             [
                 "Error.upstream_rate_limited",
                 "binance.UpstreamRequests",
+                "binance.globalLongShortAccountRatio.PathRequests",
+                "binance.openInterestHist.PathRequests",
                 "binance.RateLimited",
                 "binance.BudgetLeftPct",
                 "okx.UpstreamRequests",

@@ -103,7 +103,7 @@ impl VenueClient {
             })));
         }
         requests.fetch_add(1, Ordering::Relaxed);
-        meter::sent(self.venue);
+        meter::sent(self.venue, url);
         let response = match self.http.get(url).send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return Err(Attempt::Done(Err(ApiError::UpstreamTimeout))),

@@ -338,7 +338,7 @@ impl Binance<'_> {
         requests: &AtomicU32,
     ) -> Attempt<T> {
         requests.fetch_add(1, Ordering::Relaxed);
-        meter::sent(Venue::Binance);
+        meter::sent(Venue::Binance, url);
         let response = match self.client.http.get(url).send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return Attempt::Done(Err(ApiError::UpstreamTimeout)),
