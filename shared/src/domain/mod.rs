@@ -11,6 +11,7 @@ pub mod route;
 pub mod series;
 pub mod symbol;
 pub mod venue;
+pub mod wallet;
 
 pub use cohort::Cohort;
 pub use decimal::{Decimal, Fixed, Pct, Ratio};

@@ -8,3 +8,4 @@ pub mod screener;
 pub mod signal;
 pub mod stats;
 pub mod track_record;
+pub mod wallets;
