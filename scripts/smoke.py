@@ -2,12 +2,14 @@
 and a bad key are refused in the envelope, a 400 names its parameter, the MCP endpoint initialises
 and lists its tools. Prints one table row per check; exits 1 on any failure (2 on bad usage).
 
-    scripts/smoke URL KEY [--no-gateway] [--coin BTC] [--period 1h] [--timeout 30]
+    scripts/smoke URL KEY [--no-gateway] [--coin BTC] [--period 1h] [--timeout 30] [--interval 0]
 
 URL is the stage base URL (the stack output `ApiUrl`, e.g.
 https://abc.execute-api.ap-northeast-1.amazonaws.com/prod); KEY is sent as `x-api-key`.
 `--no-gateway` skips the checks only API Gateway answers (missing key, bad key, unknown route):
-for `cargo lambda watch` (scripts/serve), which has no gateway in front.
+for `cargo lambda watch` (scripts/serve), which has no gateway in front. A run sends 15 requests
+with the key (they count against its plan): use an operator key on Pro or Business, or
+`--interval 0.5` with a Free key (2 req/s).
 
 Verdicts: PASS; WARN (answered correctly but degraded: served stale, a venue of /v1/exchanges not
 ok; does not fail the run); SKIP (not run, says why); FAIL (exit 1).
@@ -84,8 +86,10 @@ def expect(cond: bool, why: str) -> None:
 
 
 class Smoke:
-    def __init__(self, base: str, key: str, timeout: float, coin: str, period: str):
+    def __init__(self, base: str, key: str, timeout: float, coin: str, period: str, interval: float = 0.0):
         self.base = base.rstrip("/")
+        self.interval = interval  # seconds between requests (a low tier's rate limit)
+        self.sent = 0
         self.key = key
         self.timeout = timeout
         self.coin = coin
@@ -105,6 +109,9 @@ class Smoke:
             h["x-api-key"] = self.key
         elif key is not None:
             h["x-api-key"] = key
+        if self.sent and self.interval:
+            time.sleep(self.interval)
+        self.sent += 1
         started = time.monotonic()
         try:
             r = self.http.request(method, self.base + path, params=params, headers=h,
@@ -509,11 +516,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--coin", default="BTC", help="coin every data route is asked about (default BTC)")
     p.add_argument("--period", default="1h", choices=PERIODS, help="period asked (default 1h)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    p.add_argument("--interval", type=float, default=0.0,
+                   help="seconds between requests, for a key on a low tier (Free: 0.5); default 0")
     args = p.parse_args(argv)
     if not re.match(r"^https?://", args.url):
         p.error("URL must start with http:// or https://")
 
-    smoke = Smoke(args.url, args.key, args.timeout, args.coin, args.period)
+    smoke = Smoke(args.url, args.key, args.timeout, args.coin, args.period, args.interval)
     print(f"smoke: {smoke.base} with key {mask(args.key)}, coin {args.coin}, period {args.period}")
     if args.no_gateway:
         print("smoke: --no-gateway: the missing-key, bad-key and unknown-route checks are SKIPPED "
