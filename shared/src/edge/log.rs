@@ -3,8 +3,9 @@
 //! The line is one JSON object written to standard output, which Lambda sends to the function's
 //! log group as one event. It is also a CloudWatch Embedded Metric Format document: its `_aws`
 //! member tells CloudWatch Logs to read the metrics below from the same object, so metrics cost
-//! no API call and no agent. Namespace [`NAMESPACE`]; every metric twice, per route (dimension
-//! `Route`) and over all routes (no dimension). Never the API key, nor anything derived from it.
+//! no API call and no agent. Namespace [`NAMESPACE`]; every metric over all routes (no
+//! dimension), and [`PER_ROUTE`] also per route (dimension `Route`). Never the API key, nor
+//! anything derived from it.
 //!
 //! | metric | unit | per call |
 //! |---|---|---|
@@ -49,6 +50,8 @@ pub const BUDGET_METRIC: (&str, &str) = ("binance.BudgetLeftPct", "Percent");
 pub const PATH_METRIC: &str = "PathRequests";
 /// `Error.<code>` for each `error.code` (Count).
 pub const ERROR_PREFIX: &str = "Error.";
+/// The metrics also kept per route (dimension `Route`); every other one only over all routes.
+pub const PER_ROUTE: [&str; 3] = ["Calls", "Status4xx", "Status5xx"];
 
 /// The one log line of an invocation. [`Call`](super::Call) writes it for every route's handler;
 /// a function that answers without a `Call` (the MCP server's) fills in what it knows and writes
@@ -185,10 +188,24 @@ impl<'a> LogLine<'a> {
                 metrics.push((format!("{id}.BudgetLeftPct"), "Percent", json!(pct)));
             }
         }
-        let definitions: Vec<Value> = metrics
+        // Per route and overall only what the dashboard shows per route and the alarms read
+        // overall: each metric × dimension set is a custom metric billed monthly.
+        let (per_route, overall): (Vec<Value>, Vec<Value>) = metrics
             .iter()
-            .map(|(name, unit, _)| json!({"Name": name, "Unit": unit}))
-            .collect();
+            .map(|(name, unit, _)| {
+                (
+                    PER_ROUTE.contains(&name.as_str()),
+                    json!({"Name": name, "Unit": unit}),
+                )
+            })
+            .fold((Vec::new(), Vec::new()), |(mut r, mut o), (routed, d)| {
+                if routed {
+                    r.push(d);
+                } else {
+                    o.push(d);
+                }
+                (r, o)
+            });
         for (name, _, value) in metrics {
             line.insert(name, value);
         }
@@ -197,11 +214,10 @@ impl<'a> LogLine<'a> {
             "_aws".into(),
             json!({
                 "Timestamp": now_ms,
-                "CloudWatchMetrics": [{
-                    "Namespace": NAMESPACE,
-                    "Dimensions": [["Route"], []],
-                    "Metrics": definitions,
-                }],
+                "CloudWatchMetrics": [
+                    {"Namespace": NAMESPACE, "Dimensions": [["Route"], []], "Metrics": per_route},
+                    {"Namespace": NAMESPACE, "Dimensions": [[]], "Metrics": overall},
+                ],
             }),
         );
         Value::Object(line)
@@ -245,12 +261,13 @@ mod tests {
         }
     }
 
-    /// The metric names `_aws` declares, with their units, in order.
+    /// The metric names `_aws` declares (per route first, then overall), with their units.
     fn declared(v: &Value) -> Vec<(String, String)> {
-        v["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        v["_aws"]["CloudWatchMetrics"]
             .as_array()
             .unwrap()
             .iter()
+            .flat_map(|d| d["Metrics"].as_array().unwrap().iter())
             .map(|m| {
                 (
                     m["Name"].as_str().unwrap().to_string(),
@@ -271,17 +288,18 @@ mod tests {
         let v = line(200, "ok", Some(memo)).to_json(2_500, &[], 1_785_628_800_000);
         let aws = &v["_aws"];
         assert_eq!(aws["Timestamp"], 1_785_628_800_000_i64);
-        let directive = &aws["CloudWatchMetrics"][0];
-        assert_eq!(directive["Namespace"], "SmartMoneyApi");
-        assert_eq!(directive["Dimensions"], json!([["Route"], []]));
+        let directives = aws["CloudWatchMetrics"].as_array().unwrap();
+        assert!(directives.iter().all(|d| d["Namespace"] == "SmartMoneyApi"));
+        assert_eq!(directives[0]["Dimensions"], json!([["Route"], []]));
+        assert_eq!(directives[1]["Dimensions"], json!([[]]));
         assert_eq!(v["Route"], "/v1/signal");
         assert_eq!(
             declared(&v),
             [
                 ("Calls", "Count"),
-                ("Latency", "Milliseconds"),
                 ("Status4xx", "Count"),
                 ("Status5xx", "Count"),
+                ("Latency", "Milliseconds"),
                 ("MemoHits", "Count"),
                 ("StaleAnswers", "Count"),
             ]
