@@ -1,7 +1,7 @@
 """The venue list is written once, in shared/src/domain/venue.rs (`venues! { Variant = "id", "Name"; … }`)
 and once in the registry (shared/src/upstream/registry.rs); everything else that names every venue is
 checked against it here: the OpenAPI enum and pattern, the template's base-URL parameters, environment
-variables and SSM parameters, and the scripts' lists. A sixth venue that misses one fails this file."""
+variables and SSM parameters, and the scripts' lists (bench, cluster, serve, loadtest, smoke). A sixth venue that misses one fails this file."""
 
 import re
 
@@ -73,5 +73,8 @@ def test_the_scripts_lists_of_venues_are_the_declared_ones(repo_root):
         assert found and eval(found.group(1)) == upper, script  # noqa: S307 (a tuple literal of ours)
     serve = (repo_root / "scripts/serve").read_text()
     assert f"for venue in {' '.join(upper[1:])}; do" in serve
+    smoke = (repo_root / "scripts/smoke.py").read_text()
+    found = re.search(r"^VENUES = (\[.*\])$", smoke, re.M)
+    assert found and eval(found.group(1)) == ids(repo_root), "scripts/smoke.py"  # noqa: S307
     locust = (repo_root / "scripts/loadtest_locustfile.py").read_text()
     assert f'VENUES = "{",".join(ids(repo_root))}"' in locust
