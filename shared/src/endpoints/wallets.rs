@@ -3,13 +3,22 @@
 //! the parameters and their rules; the maths is `maths::wallets`. (Issue 20: the route, its
 //! fetching and its answer are not served yet.)
 
-use super::{Format, Query};
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::{Format, Query, NOT_ADVICE};
 use crate::domain::error::printable;
 use crate::domain::names::{self, boolean, one_of, set_of};
-use crate::domain::wallet::Usd;
-use crate::domain::{ApiError, CoinList, Fixed};
+use crate::domain::wallet::{FillHistory, Position, Px, Usd};
+use crate::domain::{ApiError, CoinList, Fixed, Pct};
 use crate::maths::screener::{ChangeWindow, SortOrder};
+use crate::maths::wallets::{
+    changes, confidence, hold, hold_summary, token_rows, Changes, Confidence, HoldSummary,
+    TokenRow, WalletCoin,
+};
 use crate::upstream::wire::amount;
+use crate::upstream::Provenance;
 
 pub const PARAMS: &[&str] = &[
     "coins",
@@ -204,6 +213,239 @@ impl WalletsParams {
     }
 }
 
+/// Tokens first by default, before the caller's `pinned`.
+pub const DEFAULT_PINS: [&str; 3] = ["BTC", "ETH", "SOL"];
+
+/// Which wallets the answer covers: the cohort and how it was chosen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CohortInfo {
+    /// The rule in words (or "the operator's list").
+    pub rule: String,
+    /// The tracked wallets' addresses, lower-cased, in rank order.
+    pub wallets: Vec<String>,
+    /// When the leaderboard (or the list) was read, epoch ms.
+    pub as_of: i64,
+}
+
+/// How many of the holding wallets' fills are known (hold times and changes cover only those).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    pub wallets_known: u32,
+    pub wallets_holding: u32,
+}
+
+/// One token's answer: its row and what was asked beside it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TokenAnswer {
+    #[serde(flatten)]
+    pub row: TokenRow,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<HoldSummary>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
+}
+
+/// What one `/v1/wallets` call read: the cohort, its positions, the fills known (by wallet, for
+/// hold times and changes) and each coin's mark price.
+pub struct WalletsInput<'a> {
+    pub cohort: &'a CohortInfo,
+    pub positions: &'a [Position],
+    pub histories: &'a HashMap<String, FillHistory>,
+    pub marks: &'a HashMap<String, Px>,
+    pub provenance: Provenance,
+    pub now_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WalletsData {
+    pub cohort: CohortInfo,
+    pub source: &'static str,
+    pub from_memo: bool,
+    pub stale: bool,
+    pub age: Option<crate::upstream::Age>,
+    pub note: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_window: Option<&'static str>,
+    pub count: usize,
+    pub tokens: Vec<TokenAnswer>,
+}
+
+/// The answer: a row per token (filters, then the asked extras, then order, pins and limit).
+pub fn answer(params: &WalletsParams, input: &WalletsInput<'_>) -> WalletsData {
+    let mut rows = token_rows(
+        input.positions,
+        params.min_notional_usd,
+        params.min_positions,
+    );
+    if let Some(coins) = &params.coins {
+        rows.retain(|r| {
+            coins
+                .symbols()
+                .iter()
+                .any(|s| s.coin().eq_ignore_ascii_case(&r.token))
+        });
+    }
+    let counted = |p: &&Position| p.size.0 != 0 && p.notional_usd >= params.min_notional_usd;
+    let extras = params.include_hold_times || params.changes.is_some();
+    let mut holding: Vec<&str> = input
+        .positions
+        .iter()
+        .filter(counted)
+        .filter(|p| rows.iter().any(|r| r.token == p.coin))
+        .map(|p| p.wallet.as_str())
+        .collect();
+    holding.sort_unstable();
+    holding.dedup();
+    let coverage = extras.then(|| Coverage {
+        wallets_known: holding
+            .iter()
+            .filter(|w| input.histories.contains_key(**w))
+            .count() as u32,
+        wallets_holding: holding.len() as u32,
+    });
+    let mut tokens: Vec<TokenAnswer> = rows
+        .into_iter()
+        .map(|row| {
+            let in_token: Vec<&Position> = input
+                .positions
+                .iter()
+                .filter(counted)
+                .filter(|p| p.coin == row.token)
+                .collect();
+            let hold = params.include_hold_times.then(|| {
+                let holds: Vec<_> = in_token
+                    .iter()
+                    .filter_map(|p| {
+                        let history = input.histories.get(&p.wallet)?;
+                        Some(hold(p.size, &p.coin, history, input.now_ms))
+                    })
+                    .collect();
+                hold_summary(&holds)
+            });
+            let changes = params.changes.map(|w| {
+                let empty = FillHistory {
+                    since_ms: i64::MAX,
+                    fills: Vec::new(),
+                };
+                let wallets: Vec<WalletCoin<'_>> = input
+                    .cohort
+                    .wallets
+                    .iter()
+                    .map(|w| WalletCoin {
+                        size_now: input
+                            .positions
+                            .iter()
+                            .find(|p| &p.wallet == w && p.coin == row.token)
+                            .map_or(Fixed(0), |p| p.size),
+                        history: input.histories.get(w).unwrap_or(&empty),
+                    })
+                    .collect();
+                let mark = input.marks.get(&row.token).copied().unwrap_or(Fixed(0));
+                changes(
+                    &row.token,
+                    &wallets,
+                    mark,
+                    params.min_notional_usd,
+                    input.now_ms - w.millis(),
+                )
+            });
+            let confidence = params.include_confidence.then(|| {
+                let notionals: Vec<Usd> = in_token.iter().map(|p| p.notional_usd).collect();
+                confidence(&row, &notionals)
+            });
+            TokenAnswer {
+                row,
+                hold: hold.flatten(),
+                changes,
+                confidence,
+            }
+        })
+        .collect();
+    if let Some(strengths) = &params.signal_strength {
+        tokens.retain(|t| {
+            t.confidence
+                .as_ref()
+                .is_some_and(|c| strengths.contains(&c.strength))
+        });
+    }
+    order(&mut tokens, params);
+    tokens.truncate(usize::from(params.limit));
+    WalletsData {
+        cohort: input.cohort.clone(),
+        source: input.provenance.source,
+        from_memo: input.provenance.from_memo,
+        stale: input.provenance.stale,
+        age: input.provenance.age,
+        note: note(),
+        coverage,
+        change_window: params.changes.map(ChangeWindow::as_str),
+        count: tokens.len(),
+        tokens,
+    }
+}
+
+/// The sort key of `t` (larger first under `desc`); `None` sorts last either way.
+fn key(t: &TokenAnswer, by: WalletsSortBy) -> Option<i64> {
+    match by {
+        WalletsSortBy::MoneyLongPct => Some(t.row.money_long_pct.units()),
+        WalletsSortBy::PositionLongPct => Some(t.row.position_long_pct.units()),
+        WalletsSortBy::Traders => Some(i64::from(t.row.traders)),
+        WalletsSortBy::Notional => {
+            Some(t.row.long_notional_usd.units() + t.row.short_notional_usd.units())
+        }
+        WalletsSortBy::MoneyFlow => t.changes.as_ref().map(|c| c.money_flow_usd.units()),
+        WalletsSortBy::PositionChange => t
+            .changes
+            .as_ref()
+            .and_then(|c| c.position_change_pp.map(Pct::units)),
+        WalletsSortBy::MedianHoldHours => t.hold.as_ref().map(|h| h.median_hold_hours.units()),
+    }
+}
+
+/// Sorted by the key (ties: token ascending), then BTC, ETH, SOL and the caller's pins first in
+/// that order.
+fn order(tokens: &mut [TokenAnswer], params: &WalletsParams) {
+    let desc = params.sort_order == SortOrder::Desc;
+    tokens.sort_by(|a, b| {
+        let (ka, kb) = (key(a, params.sort_by), key(b, params.sort_by));
+        let by_key = match (ka, kb) {
+            (Some(x), Some(y)) if desc => y.cmp(&x),
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        by_key.then_with(|| a.row.token.cmp(&b.row.token))
+    });
+    let pins: Vec<String> = DEFAULT_PINS
+        .iter()
+        .map(|c| c.to_string())
+        .chain(params.pinned.symbols().iter().map(|s| s.coin().to_string()))
+        .collect();
+    let rank = |t: &TokenAnswer| {
+        pins.iter()
+            .position(|p| p.eq_ignore_ascii_case(&t.row.token))
+            .unwrap_or(usize::MAX)
+    };
+    tokens.sort_by_key(rank); // stable: the rest keep their order
+}
+
+fn note() -> String {
+    format!(
+        "One row per token held by the tracked Hyperliquid wallets (the cohort: the leaderboard's, \
+         by the rule stated, not ours), counting positions with notional ≥ min_notional_usd. \
+         position_long_pct = long positions / positions × 100; money_long_pct = long notional / \
+         all notional × 100; position is LONG when both are ≥ 55, SHORT when both are ≤ 45. Hold \
+         times and changes are rebuilt from each wallet's fills: fills of TWAP slices may be \
+         missing, which can only make a hold a lower bound (hold_lower_bound). Addresses are \
+         public on Hyperliquid. {NOT_ADVICE}"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,5 +543,158 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(p.signal_strength, Some(vec!["strong", "weak"]));
+    }
+
+    mod answering {
+        use super::*;
+        use crate::domain::wallet::Fill;
+        use crate::domain::Fixed;
+
+        const H: i64 = 3_600_000;
+        const NOW: i64 = 2_000 * H;
+
+        fn position(wallet: &str, coin: &str, coins: i64, usd: i64) -> Position {
+            Position {
+                wallet: wallet.into(),
+                coin: coin.into(),
+                size: Fixed(coins * 100_000_000),
+                notional_usd: Fixed(usd * 100),
+                entry_px: Fixed(0),
+                leverage: 5,
+                unrealized_pnl_usd: Fixed(0),
+            }
+        }
+
+        fn run(pairs: &[(&str, &str)]) -> WalletsData {
+            let cohort = CohortInfo {
+                rule: "test".into(),
+                wallets: vec!["0xa".into(), "0xb".into(), "0xc".into()],
+                as_of: NOW,
+            };
+            let positions = [
+                position("0xa", "BTC", 1, 100_000),
+                position("0xb", "BTC", -1, 100_000),
+                position("0xa", "DOGE", 1_000, 50_000),
+                position("0xb", "DOGE", 2_000, 100_000),
+                position("0xc", "DOGE", 1_000, 50_000),
+                position("0xc", "ETH", -10, 30_000),
+            ];
+            // 0xa opened BTC 10 h ago and DOGE 2 h ago; 0xb's fills are unknown; 0xc has none
+            // since 200 h (held at least that long).
+            let mut histories = HashMap::new();
+            let fill = |coin: &str, hours_ago: i64, start: i64, traded: i64| Fill {
+                coin: coin.into(),
+                time_ms: NOW - hours_ago * H,
+                start_position: Fixed(start * 100_000_000),
+                signed_size: Fixed(traded * 100_000_000),
+                tid: hours_ago as u64,
+            };
+            histories.insert(
+                "0xa".to_string(),
+                FillHistory {
+                    since_ms: NOW - 200 * H,
+                    fills: vec![fill("BTC", 10, 0, 1), fill("DOGE", 2, 0, 1_000)],
+                },
+            );
+            histories.insert(
+                "0xc".to_string(),
+                FillHistory {
+                    since_ms: NOW - 200 * H,
+                    fills: vec![],
+                },
+            );
+            let marks: HashMap<String, Px> = [("BTC", 100_000), ("ETH", 3_000), ("DOGE", 50)]
+                .into_iter()
+                .map(|(c, usd)| (c.to_string(), Fixed(usd * 100_000_000)))
+                .collect();
+            let params = parse(pairs).unwrap();
+            answer(
+                &params,
+                &WalletsInput {
+                    cohort: &cohort,
+                    positions: &positions,
+                    histories: &histories,
+                    marks: &marks,
+                    provenance: Provenance {
+                        source: "test",
+                        from_memo: false,
+                        stale: false,
+                        age: None,
+                    },
+                    now_ms: NOW,
+                },
+            )
+        }
+
+        fn tokens(d: &WalletsData) -> Vec<&str> {
+            d.tokens.iter().map(|t| t.row.token.as_str()).collect()
+        }
+
+        #[test]
+        fn btc_eth_sol_come_first_then_the_order_asked_then_the_limit() {
+            // money_long_pct: DOGE 100, BTC 50, ETH 0; BTC and ETH are pinned by default.
+            let d = run(&[]);
+            assert_eq!(tokens(&d), ["BTC", "ETH", "DOGE"]);
+            assert_eq!((d.count, d.coverage), (3, None));
+            let d = run(&[("sort_order", "asc"), ("pinned", "DOGE"), ("limit", "2")]);
+            assert_eq!(tokens(&d), ["BTC", "ETH"]);
+            let d = run(&[("coins", "doge,eth"), ("min_positions", "2")]);
+            assert_eq!(tokens(&d), ["DOGE"], "ETH has one holder");
+        }
+
+        #[test]
+        fn hold_times_and_changes_cover_the_wallets_whose_fills_are_known() {
+            let d = run(&[
+                ("include_hold_times", "true"),
+                ("include_changes", "true"),
+                ("change_window", "6h"),
+            ]);
+            // Holding: a, b, c; fills known for a and c.
+            assert_eq!(
+                d.coverage,
+                Some(Coverage {
+                    wallets_known: 2,
+                    wallets_holding: 3
+                })
+            );
+            let doge = d.tokens.iter().find(|t| t.row.token == "DOGE").unwrap();
+            let hold = doge.hold.as_ref().unwrap();
+            // a: 2 h; c: at least 200 h (its fills since 200 h have none of DOGE); b unknown.
+            assert_eq!(
+                (
+                    hold.avg_hold_hours,
+                    hold.median_hold_hours,
+                    hold.hold_lower_bound
+                ),
+                (Fixed(1_010), Fixed(1_010), true)
+            );
+            // a opened DOGE 2 h ago (+1,000 at 50 USD = +50,000 USD); b's fills unknown counts
+            // unchanged and incomplete; c unchanged. Then: b and c long (a flat): 100 % → now 100 %.
+            let ch = doge.changes.as_ref().unwrap();
+            assert_eq!(
+                (
+                    ch.money_flow_usd,
+                    ch.changes_incomplete_wallets,
+                    ch.position_change_pp
+                ),
+                (Fixed(5_000_000), 1, Some(Fixed(0)))
+            );
+            assert_eq!(d.change_window, Some("6h"));
+        }
+
+        #[test]
+        fn the_strength_filter_keeps_only_rows_of_those_strengths() {
+            let d = run(&[
+                ("include_confidence", "true"),
+                ("signal_strength", "strong"),
+            ]);
+            assert!(d.tokens.is_empty(), "three traders at most: no strong row");
+            let d = run(&[("include_confidence", "true")]);
+            // DOGE: 3/30 × 40 = 4, agreement 1 → 40, notionals 1:2:1 → 20 × (1 − 0.375) = 12.5:
+            // 56.5 → 57, moderate.
+            let doge = d.tokens.iter().find(|t| t.row.token == "DOGE").unwrap();
+            let c = doge.confidence.as_ref().unwrap();
+            assert_eq!((c.score, c.strength), (57, "moderate"));
+        }
     }
 }
