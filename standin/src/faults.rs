@@ -55,10 +55,15 @@ pub enum FaultKind {
     Slow,
     /// Drop the connection without any response.
     Close,
+    /// 422 `text/plain` "Failed to deserialize the JSON body into the target type": Hyperliquid's
+    /// answer to a request body it cannot read (our bug, never the venue's); the same text
+    /// answer on every venue.
+    BadBody,
 }
 
 /// One injected failure, on one venue's endpoints (`venue: None` is Binance, as before venues
-/// existed). `cohort: None` hits every endpoint of the venue (open interest and klines
+/// existed), or on Hyperliquid's (`hyperliquid: Some`, which is not a positioning venue and has
+/// its own endpoints: such a fault never touches the others, and `venue`/`cohort` are ignored). `cohort: None` hits every endpoint of the venue (open interest and klines
 /// included); `Some` only that cohort's endpoint (Gate serves all three from one endpoint, so
 /// any cohort matches it). `times: None` lasts forever, `Some(n)` expires after the next n
 /// matching requests.
@@ -78,6 +83,21 @@ pub struct Fault {
     pub hang_ms: Option<u64>,
     #[serde(default)]
     pub delay_ms: Option<u64>,
+    /// On Hyperliquid's endpoints instead: which one (`any` for all of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hyperliquid: Option<HlEndpoint>,
+}
+
+/// Hyperliquid's endpoints as a fault names them: the three `POST /info` request types and the
+/// leaderboard (`GET /Mainnet/leaderboard`), or `any` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HlEndpoint {
+    Any,
+    ClearinghouseState,
+    UserFillsByTime,
+    MetaAndAssetCtxs,
+    Leaderboard,
 }
 
 impl Fault {
@@ -91,7 +111,13 @@ impl Fault {
             retry_after_s: None,
             hang_ms: None,
             delay_ms: None,
+            hyperliquid: None,
         }
+    }
+    /// On Hyperliquid's `endpoint` ([`HlEndpoint::Any`]: all of them) instead of a venue's.
+    pub fn at_hyperliquid(mut self, endpoint: HlEndpoint) -> Self {
+        self.hyperliquid = Some(endpoint);
+        self
     }
     /// On `venue` instead of Binance.
     pub fn at(mut self, venue: Venue) -> Self {
@@ -134,11 +160,27 @@ impl From<FaultKind> for Fault {
 pub(crate) fn take(faults: &mut Vec<Fault>, venue: Venue, cohort: Option<Cohort>) -> Option<Fault> {
     faults.retain(|f| f.times != Some(0));
     let i = faults.iter().position(|f| {
-        f.venue.unwrap_or(Venue::Binance) == venue
+        f.hyperliquid.is_none()
+            && f.venue.unwrap_or(Venue::Binance) == venue
             && (f.cohort.is_none()
                 || cohort.is_none() && venue == Venue::Gate
                 || f.cohort == cohort)
     })?;
+    consume(faults, i)
+}
+
+/// Picks the first fault on Hyperliquid's `endpoint` (one naming it or `any`) and consumes one of
+/// its uses.
+pub(crate) fn take_hyperliquid(faults: &mut Vec<Fault>, endpoint: HlEndpoint) -> Option<Fault> {
+    faults.retain(|f| f.times != Some(0));
+    let i = faults.iter().position(|f| {
+        f.hyperliquid
+            .is_some_and(|e| e == HlEndpoint::Any || e == endpoint)
+    })?;
+    consume(faults, i)
+}
+
+fn consume(faults: &mut Vec<Fault>, i: usize) -> Option<Fault> {
     match faults[i].times {
         Some(1) => Some(faults.remove(i)),
         Some(n) => {
@@ -219,6 +261,7 @@ pub(crate) async fn intercept(
             kill_connection();
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
+        BadBody => bad_body(),
         Truncated | Empty | MissingKeys | GarbageNumbers | NonFinite | ZeroShort
         | DuplicateUnsorted => return None,
     })
@@ -311,6 +354,16 @@ pub(crate) fn render(
         body.truncate(cut);
     }
     json_body(StatusCode::OK, body)
+}
+
+/// 422 `text/plain`: what Hyperliquid answers to a request body it cannot read.
+pub(crate) fn bad_body() -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "Failed to deserialize the JSON body into the target type",
+    )
+        .into_response()
 }
 
 pub(crate) fn json_body(status: StatusCode, body: String) -> Response {

@@ -9,6 +9,8 @@
 //! - `server`: Binance's ratio routes, request log, `/__standin/*` control endpoints,
 //!   [`StandInHandle`].
 //! - [`venues`]: the other venues, one module each, and how a fault looks on each.
+//! - [`hyperliquid`]: Hyperliquid's info API and leaderboard (wallets, not a positioning venue),
+//!   its fixture wallets and the helpers that recompute what it served.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -32,7 +34,8 @@ pub use data::{
     Cohort, Row, DEMO_CROWD_OVER_LONG, DEMO_CROWD_OVER_SHORT, DEMO_NEUTRAL, DEMO_NEWEST_1H_MS,
     DEMO_NOW_MS, GAP_THRESHOLD_PP, PERIODS, PUBLICATION_LAG_MS, RETENTION_MS, SYMBOLS,
 };
-pub use faults::{Fault, FaultKind};
+pub use faults::{Fault, FaultKind, HlEndpoint};
 pub use server::{spawn, spawn_on, RequestRecord, StandInHandle};
 pub use switches::{MissingBucket, Switches};
+pub use venues::hyperliquid;
 pub use venues::{instrument, Venue};

@@ -3,7 +3,7 @@
 use crate::conn::{Conn, KillableListener};
 use crate::data::{self, Cohort, Row, SYMBOLS};
 use crate::exchange_info;
-use crate::faults::{self, binance_error, html, Fault, NOT_FOUND_PAGE};
+use crate::faults::{self, binance_error, html, Fault, HlEndpoint, NOT_FOUND_PAGE};
 use crate::switches::Switches;
 use crate::venues::{self, Venue};
 use axum::body::Bytes;
@@ -31,6 +31,9 @@ pub struct RequestRecord {
     /// The venue whose endpoint was asked (`None`: no venue's, e.g. an unknown path).
     #[serde(default)]
     pub venue: Option<Venue>,
+    /// Hyperliquid's endpoint that was asked (its `POST /info` body is in `query`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hyperliquid: Option<HlEndpoint>,
     pub cohort: Option<Cohort>,
     pub at_ms: i64,
 }
@@ -40,6 +43,8 @@ pub(crate) struct Shared {
     initial: Switches,
     switches: Mutex<Switches>,
     log: Mutex<Vec<RequestRecord>>,
+    /// Hyperliquid's weight counted per answered `/info` request: (wall-clock ms, weight).
+    pub(crate) weights: Mutex<Vec<(i64, u32)>>,
 }
 
 /// A poisoned lock only means another request panicked mid-update; the data is still usable.
@@ -84,10 +89,51 @@ impl Shared {
             path: uri.path().to_string(),
             query: uri.query().unwrap_or_default().to_string(),
             venue,
+            hyperliquid: None,
             cohort,
             at_ms: system_ms(),
         });
     }
+
+    /// As [`Shared::begin_venue`], for Hyperliquid's `endpoint` (`body`: a `POST /info` body,
+    /// logged as the record's `query`).
+    /// `endpoint: None`: a body it cannot read (no fault applies).
+    pub(crate) fn begin_hyperliquid(
+        &self,
+        uri: &Uri,
+        endpoint: Option<HlEndpoint>,
+        body: &str,
+    ) -> (Switches, Option<Fault>) {
+        lock(&self.log).push(RequestRecord {
+            path: uri.path().to_string(),
+            query: body.chars().take(512).collect(),
+            venue: None,
+            hyperliquid: endpoint,
+            cohort: None,
+            at_ms: system_ms(),
+        });
+        let mut sw = lock(&self.switches);
+        let fault = endpoint.and_then(|e| faults::take_hyperliquid(&mut sw.faults, e));
+        (sw.clone(), fault)
+    }
+
+    /// Hyperliquid's weight counted in the rolling minute ending at wall-clock `now_ms`.
+    pub(crate) fn weight_in_minute_to(&self, now_ms: i64) -> u32 {
+        lock(&self.weights)
+            .iter()
+            .filter(|(at, _)| *at > now_ms - 60_000 && *at <= now_ms)
+            .map(|(_, w)| w)
+            .sum()
+    }
+
+    /// Counts `weight` now.
+    pub(crate) fn spend_weight(&self, weight: u32) {
+        lock(&self.weights).push((system_ms(), weight));
+    }
+}
+
+pub(crate) fn wall_ms() -> i64 {
+    system_ms()
 }
 
 pub(crate) fn clock(sw: &Switches) -> i64 {
@@ -337,6 +383,7 @@ async fn post_fault(State(st): State<Arc<Shared>>, body: Bytes) -> Response {
 impl Shared {
     fn reset(&self) {
         lock(&self.log).clear();
+        lock(&self.weights).clear();
         *lock(&self.switches) = self.initial.clone();
     }
 }
@@ -362,6 +409,7 @@ pub async fn spawn_on(addr: SocketAddr, switches: Switches) -> io::Result<StandI
         initial: switches.clone(),
         switches: Mutex::new(switches),
         log: Mutex::new(Vec::new()),
+        weights: Mutex::new(Vec::new()),
     });
     let app = router(shared.clone()).into_make_service_with_connect_info::<Conn>();
     let task = tokio::spawn(axum::serve(KillableListener(listener), app).into_future());
@@ -395,6 +443,31 @@ impl StandInHandle {
     }
     pub fn push_fault(&self, fault: impl Into<Fault>) {
         lock(&self.shared.switches).faults.push(fault.into());
+    }
+    /// Hyperliquid's weight (`POST /info`: 2 per `clearinghouseState`, 20 + ⌈fills / 20⌉ per
+    /// `userFillsByTime`, 20 per `metaAndAssetCtxs`) counted in the rolling minute ending now.
+    pub fn weight_in_last_minute(&self) -> u32 {
+        self.shared.weight_in_minute_to(system_ms())
+    }
+    /// The most Hyperliquid weight counted in any rolling minute since the start (or the last
+    /// reset): what a benchmark asserts stays ≤ 1,200.
+    pub fn max_weight_in_any_minute(&self) -> u32 {
+        let spent = lock(&self.shared.weights).clone();
+        spent
+            .iter()
+            .map(|(start, _)| {
+                spent
+                    .iter()
+                    .filter(|(at, _)| *at >= *start && *at < start + 60_000)
+                    .map(|(_, w)| w)
+                    .sum()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+    /// Every Hyperliquid weight counted so far: (wall-clock ms, weight), oldest first.
+    pub fn weights(&self) -> Vec<(i64, u32)> {
+        lock(&self.shared.weights).clone()
     }
     /// Serves until the server task ends (it normally never does); for the binary.
     pub async fn wait(mut self) -> io::Result<()> {

@@ -28,6 +28,14 @@ pub struct Switches {
     pub missing_buckets: Vec<MissingBucket>,
     /// Injected failures, consulted in order; the first matching one applies.
     pub faults: Vec<Fault>,
+    /// Hyperliquid's `userFillsByTime` answers newest first, the newest 2,000 of the range (as a
+    /// 2023 recording showed), instead of oldest first from `startTime` (a 2026 probe).
+    pub hyperliquid_fills_newest_first: bool,
+    /// Rows generated after the fixture wallets on Hyperliquid's leaderboard (0: the small
+    /// leaderboard; [`crate::hyperliquid::BENCH_LEADERBOARD_ROWS`]: about 40 MB, streamed).
+    pub hyperliquid_leaderboard_rows: u32,
+    /// Hyperliquid's 1,200 weight per rolling minute is not enforced (it is still counted).
+    pub hyperliquid_unlimited_weight: bool,
 }
 
 impl Switches {

@@ -114,6 +114,32 @@ impl Budget {
         Budget::with_limits(limits)
     }
 
+    /// One weight window of `window_ms` on `key`: `planned` units for first attempts, and
+    /// retries up to the instance's part of the headroom between the deployment's `plan` and
+    /// the venue's `limit` (Hyperliquid: its 1,200 weight per minute, `upstream::hyperliquid`).
+    pub fn weight(key: &'static str, window_ms: i64, planned: u32, limit: u32, plan: u32) -> Self {
+        let ceiling = (u64::from(planned) * u64::from(limit) / u64::from(plan.max(1))) as u32;
+        Budget::with_limits(vec![Limit {
+            key,
+            window_ms,
+            planned,
+            ceiling: ceiling.max(planned),
+        }])
+    }
+
+    /// Sets what an entry spent on `key` at `at_ms` with `reserved` units turned out to cost:
+    /// `actual` (a reservation made for the most a request can weigh, settled once its answer
+    /// says what it weighed). Nothing when no such entry is left in the window.
+    pub fn settle(&self, key: &'static str, at_ms: i64, reserved: u32, actual: u32) {
+        let mut spent = self.spent.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = spent
+            .get_mut(key)
+            .and_then(|w| w.iter_mut().rev().find(|e| **e == (at_ms, reserved)))
+        {
+            entry.1 = actual;
+        }
+    }
+
     fn with_limits(limits: Vec<Limit>) -> Self {
         Budget {
             limits,
@@ -351,6 +377,26 @@ mod tests {
         }
         // Six windows of at least the 90 planned.
         assert!(sent.len() >= 6 * 90, "{}", sent.len());
+    }
+
+    #[test]
+    fn a_weight_window_reserves_the_most_and_settles_to_what_was_counted() {
+        // 1,080 planned of 1,200: a share of 540 has a ceiling of 600.
+        let b = Budget::weight(K, WEIGHT_WINDOW_MS, 540, 1_200, 1_080);
+        for i in 0..4 {
+            b.reserve(&[(K, 120)], DAY + i).unwrap();
+        }
+        assert_eq!(b.reserve(&[(K, 120)], DAY + 10), Err(60), "480 + 120 > 540");
+        // Two answers weighed 21 and 51: 480 − 99 − 69 = 312 spent, room for two more.
+        b.settle(K, DAY, 120, 21);
+        b.settle(K, DAY + 1, 120, 51);
+        b.settle(K, DAY + 1, 120, 51); // already settled: no entry (DAY + 1, 120) is left
+        assert_eq!(b.used(K, DAY + 10), 312);
+        b.reserve(&[(K, 120)], DAY + 10).unwrap();
+        b.reserve(&[(K, 100)], DAY + 10).unwrap();
+        assert_eq!(b.used(K, DAY + 10), 532);
+        assert!(b.retry(K, 60, DAY + 11), "the headroom up to 600");
+        assert!(!b.retry(K, 20, DAY + 11));
     }
 
     /// Binance's limits less a tenth, the model's planned figures, derived here from the limits

@@ -4,6 +4,9 @@
 //! venue ([`budget`]), the refresh ledger ([`refresh`])), and the fan-out over many coins
 //! ([`fanout`]). Every fetch goes through [`warm::Warm::fetch`].
 //!
+//! Hyperliquid ([`hyperliquid`]) is read for wallets, not cohorts: its own client beside the
+//! venues, under the same policy.
+//!
 //! Venues are data: each adapter folder declares what its venue is ([`VenueFacts`]: label, what
 //! "top" means, where the open interest that weighs it comes from) and [`registry`] lists the
 //! adapters, so a route asks `Deps` for the venues it wants and loops. Adding a venue: README,
@@ -15,6 +18,7 @@ pub mod budget;
 pub mod bybit;
 pub mod fanout;
 pub mod gate;
+pub mod hyperliquid;
 pub mod memo;
 pub mod meter;
 pub mod okx;

@@ -104,33 +104,8 @@ impl VenueClient {
         }
         requests.fetch_add(1, Ordering::Relaxed);
         meter::sent(self.venue, url);
-        let response = match self.http.get(url).send().await {
-            Ok(r) => r,
-            Err(e) if e.is_timeout() => return Err(Attempt::Done(Err(ApiError::UpstreamTimeout))),
-            Err(e) if e.is_connect() => {
-                return Err(Attempt::Retryable(ApiError::upstream(format!(
-                    "could not connect to {name}"
-                ))))
-            }
-            Err(_) => {
-                return Err(Attempt::Retryable(ApiError::upstream(format!(
-                    "the connection to {name} failed"
-                ))))
-            }
-        };
-        let status = response.status().as_u16();
-        let retry_after_secs = policy::retry_after_secs(&response);
-        match response.bytes().await {
-            Ok(body) => Ok(Answer {
-                status,
-                retry_after_secs,
-                body: body.to_vec(),
-            }),
-            Err(e) if e.is_timeout() => Err(Attempt::Done(Err(ApiError::UpstreamTimeout))),
-            Err(_) => Err(Attempt::Retryable(ApiError::upstream(format!(
-                "the connection to {name} broke mid-answer"
-            )))),
-        }
+        let response = send(self.http.get(url), name).await?;
+        read(response, name).await
     }
 
     /// What `answer` means for the policy, classified by the venue's `classify`; `parse` reads
@@ -180,6 +155,53 @@ impl VenueClient {
                 ))))
             }
         }
+    }
+}
+
+/// Sends `request` to the venue called `name`: the response (its body unread), or a transport
+/// failure as the attempt's outcome (a timeout final, a connection that failed retryable).
+pub async fn send(
+    request: reqwest::RequestBuilder,
+    name: &str,
+) -> Result<reqwest::Response, Attempt<Infallible>> {
+    match request.send().await {
+        Ok(r) => Ok(r),
+        Err(e) => Err(transport_failure(&e, name, "the connection to")),
+    }
+}
+
+/// Reads `response` whole into an [`Answer`].
+pub async fn read(response: reqwest::Response, name: &str) -> Result<Answer, Attempt<Infallible>> {
+    let status = response.status().as_u16();
+    let retry_after_secs = policy::retry_after_secs(&response);
+    match response.bytes().await {
+        Ok(body) => Ok(Answer {
+            status,
+            retry_after_secs,
+            body: body.to_vec(),
+        }),
+        Err(e) => Err(body_failure(&e, name)),
+    }
+}
+
+/// A failure while a body was arriving: a timeout is final, a broken connection retryable.
+pub fn body_failure(e: &reqwest::Error, name: &str) -> Attempt<Infallible> {
+    if e.is_timeout() {
+        Attempt::Done(Err(ApiError::UpstreamTimeout))
+    } else {
+        Attempt::Retryable(ApiError::upstream(format!(
+            "the connection to {name} broke mid-answer"
+        )))
+    }
+}
+
+fn transport_failure(e: &reqwest::Error, name: &str, what: &str) -> Attempt<Infallible> {
+    if e.is_timeout() {
+        Attempt::Done(Err(ApiError::UpstreamTimeout))
+    } else if e.is_connect() {
+        Attempt::Retryable(ApiError::upstream(format!("could not connect to {name}")))
+    } else {
+        Attempt::Retryable(ApiError::upstream(format!("{what} {name} failed")))
     }
 }
 

@@ -124,6 +124,14 @@ pub fn amount<const P: u32>(text: &str) -> Option<Fixed<P>> {
         .map(Fixed)
 }
 
+/// [`amount`] with an optional leading `-` (a pnl), rounded half away from zero.
+pub fn signed_amount<const P: u32>(text: &str) -> Option<Fixed<P>> {
+    match text.strip_prefix('-') {
+        Some(abs) => amount::<P>(abs).map(|a| -a),
+        None => amount::<P>(text),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +167,16 @@ mod tests {
             "99999999999999999",
         ] {
             assert_eq!(amount::<2>(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            signed_amount::<2>("-0.125"),
+            Some(Fixed(-13)),
+            "half away from zero"
+        );
+        assert_eq!(signed_amount::<2>("-20000.0"), Some(Fixed(-2_000_000)));
+        assert_eq!(signed_amount::<2>("7"), Some(Fixed(700)));
+        for bad in ["--1", "-", "-+1", "- 1"] {
+            assert_eq!(signed_amount::<2>(bad), None, "{bad:?}");
         }
     }
 }

@@ -13,12 +13,17 @@
 //! `garbage_numbers`, `non_finite` (rows corrupted in the venue's format), `hang`, `slow`,
 //! `close`. Binance-only kinds mean the nearest thing elsewhere: `banned`, `restricted` and
 //! `forbidden_html` are a 403 HTML firewall page, `object` a 200 with an unexpected JSON object;
-//! `zero_short` and `duplicate_unsorted` change nothing.
+//! `zero_short` and `duplicate_unsorted` change nothing. `bad_body` is a 422 text answer everywhere.
+//!
+//! [`hyperliquid`] is served beside them but is not a [`Venue`]: it publishes wallets, not
+//! cohorts, and its faults name it with `Fault::at_hyperliquid` (over HTTP `"hyperliquid":
+//! "any"` or one endpoint), never with `venue`.
 
 pub mod binance;
 pub mod bitget;
 pub mod bybit;
 pub mod gate;
+pub mod hyperliquid;
 pub mod okx;
 
 use std::sync::Arc;
@@ -83,10 +88,11 @@ macro_rules! venues {
         }
 
         /// Every venue module's routes (Binance's module: its open interest and klines; its
-        /// ratio endpoints are the server's own).
+        /// ratio endpoints are the server's own), and Hyperliquid's (not a positioning venue:
+        /// not in [`Venue`], see [`hyperliquid`]).
         pub(crate) fn routes(r: Router<Arc<Shared>>) -> Router<Arc<Shared>> {
             $(let r = $module::routes(r);)*
-            r
+            hyperliquid::routes(r)
         }
     };
 }
@@ -219,6 +225,7 @@ async fn intercept(venue: Venue, fault: &Fault, now: i64, conn: &Conn) -> Option
         ),
         Object => json_body(StatusCode::OK, r#"{"unexpected":"object"}"#.into()),
         InvalidSymbol => unknown_instrument(venue, "NOPE", now),
+        BadBody => faults::bad_body(),
         Truncated | Empty | MissingKeys | GarbageNumbers | NonFinite | ZeroShort
         | DuplicateUnsorted => return None,
     })
