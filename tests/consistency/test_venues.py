@@ -78,3 +78,14 @@ def test_the_scripts_lists_of_venues_are_the_declared_ones(repo_root):
     assert found and eval(found.group(1)) == ids(repo_root), "scripts/smoke.py"  # noqa: S307
     locust = (repo_root / "scripts/loadtest_locustfile.py").read_text()
     assert f'VENUES = "{",".join(ids(repo_root))}"' in locust
+
+
+def test_hyperliquid_s_two_urls_are_configurable_like_the_venues(template, resources, functions):
+    for parameter, variable, ssm in [("HyperliquidBaseUrl", "HYPERLIQUID_BASE_URL", "hyperliquid_base_url"),
+                                     ("HyperliquidStatsUrl", "HYPERLIQUID_STATS_URL", "hyperliquid_stats_url")]:
+        assert parameter in template["Parameters"], parameter
+        assert len([r for r in resources.values() if r["Type"] == "AWS::SSM::Parameter"
+                    and ssm_name(r).endswith(f"/{ssm}")]) == 1, ssm
+        for logical_id, props in functions.items():
+            variables = (props.get("Environment") or {}).get("Variables") or {}
+            assert variables.get(variable) == {"Ref": parameter}, (logical_id, variable)

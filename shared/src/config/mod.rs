@@ -7,6 +7,8 @@ pub mod ssm;
 
 use crate::domain::{CoinList, Pct, Symbol, Venue};
 use crate::maths::signal::{DEFAULT_SMOOTHING_HOURS, DEFAULT_SUSTAINED_PP};
+use crate::upstream::hyperliquid::leaderboard::{CohortRule, CohortSource};
+use crate::upstream::wire::amount;
 
 pub use settings::Settings;
 
@@ -39,7 +41,29 @@ pub struct Config {
     /// `binance_budget_pct`, so an operator can lower every instance's share without a deploy
     /// (it takes effect at the next settings refresh).
     pub binance_budget_pct: u32,
+    /// Hyperliquid's info API and its leaderboard's host (`/v1/wallets`):
+    /// `HYPERLIQUID_BASE_URL`, `HYPERLIQUID_STATS_URL` or SSM's `hyperliquid_base_url`,
+    /// `hyperliquid_stats_url`; `None`: the adapter's defaults.
+    pub hyperliquid_base_url: Option<String>,
+    pub hyperliquid_stats_url: Option<String>,
+    /// The tracked wallets (`/v1/wallets`): the rule over the leaderboard from
+    /// `WALLETS_MIN_ACCOUNT_VALUE_USD`, `WALLETS_COHORT_SIZE` and `WALLETS_EXCLUDED` (comma-separated
+    /// addresses), or SSM's `wallets_min_account_value_usd`, `wallets_cohort_size`,
+    /// `wallets_excluded`; an operator's `tracked_wallets` (SSM or env `TRACKED_WALLETS`) replaces
+    /// the rule.
+    pub wallet_cohort: CohortSource,
 }
+
+/// The settings of `/v1/wallets`, as SSM names them (the environment variables are these in
+/// upper case): Hyperliquid's two URLs, the cohort rule's three settings, the operator's list.
+pub const WALLET_SETTINGS: [&str; 6] = [
+    "hyperliquid_base_url",
+    "hyperliquid_stats_url",
+    "wallets_min_account_value_usd",
+    "wallets_cohort_size",
+    "wallets_excluded",
+    "tracked_wallets",
+];
 
 /// The environment variable naming `venue`'s base URL: `OKX_BASE_URL`.
 pub fn base_url_variable(venue: Venue) -> String {
@@ -57,6 +81,9 @@ impl Default for Config {
             screener_default_coins: default_screener_coins(),
             binance_request_budget: None,
             binance_budget_pct: 100,
+            hyperliquid_base_url: None,
+            hyperliquid_stats_url: None,
+            wallet_cohort: CohortSource::default(),
         }
     }
 }
@@ -73,6 +100,7 @@ impl Config {
         for venue in Venue::ALL {
             config.apply_base_url(venue, lookup(&base_url_variable(venue)).as_deref());
         }
+        config.apply_wallets(|name| lookup(&name.to_ascii_uppercase()));
         config.apply_threshold(lookup("DIVERGENCE_THRESHOLD_PP").as_deref());
         config.apply_signal(
             lookup("SIGNAL_SUSTAINED_PP").as_deref(),
@@ -117,6 +145,77 @@ impl Config {
     }
 
     /// The configured base URL of `venue`; `None`: the adapter's own default.
+    /// Overlays the Hyperliquid URLs and the wallet cohort where `value` (a name → text lookup,
+    /// environment or SSM, names as in [`WALLET_SETTINGS`]) gives valid ones; a bad value is
+    /// logged and the one in force kept.
+    pub fn apply_wallets(&mut self, value: impl Fn(&str) -> Option<String>) {
+        for (name, slot) in [
+            (WALLET_SETTINGS[0], &mut self.hyperliquid_base_url),
+            (WALLET_SETTINGS[1], &mut self.hyperliquid_stats_url),
+        ] {
+            if let Some(url) = value(name).map(|u| u.trim().trim_end_matches('/').to_string()) {
+                if url.starts_with("https://") || url.starts_with("http://") {
+                    *slot = Some(url);
+                } else if !url.is_empty() {
+                    tracing::warn!(
+                        setting = name,
+                        value = url,
+                        "ignoring a URL that is not http(s)"
+                    );
+                }
+            }
+        }
+        let addresses = |text: &str| -> Option<Vec<String>> {
+            let list: Vec<String> = text
+                .split(',')
+                .map(|a| a.trim().to_ascii_lowercase())
+                .filter(|a| !a.is_empty())
+                .collect();
+            let valid = |a: &String| {
+                a.len() == 42
+                    && a.starts_with("0x")
+                    && a[2..].bytes().all(|b| b.is_ascii_hexdigit())
+            };
+            list.iter().all(valid).then_some(list)
+        };
+        let mut rule = match &self.wallet_cohort {
+            CohortSource::Rule(rule) => rule.clone(),
+            CohortSource::Explicit(_) => CohortRule::default(),
+        };
+        if let Some(text) = value(WALLET_SETTINGS[2]) {
+            match amount::<6>(text.trim()) {
+                Some(min) => rule.min_account_value_usd = min,
+                None => tracing::warn!(value = text, "ignoring the cohort's minimum account value"),
+            }
+        }
+        if let Some(text) = value(WALLET_SETTINGS[3]) {
+            match text.trim().parse::<usize>() {
+                Ok(n @ 1..=200) => rule.size = n,
+                _ => tracing::warn!(value = text, "ignoring the cohort size: not 1 to 200"),
+            }
+        }
+        if let Some(text) = value(WALLET_SETTINGS[4]) {
+            match addresses(&text) {
+                Some(list) => rule.excluded = list,
+                None => tracing::warn!(
+                    value = text,
+                    "ignoring the excluded wallets: not 0x addresses"
+                ),
+            }
+        }
+        self.wallet_cohort = match value(WALLET_SETTINGS[5]).as_deref().map(addresses) {
+            Some(Some(list)) if !list.is_empty() => CohortSource::Explicit(list),
+            Some(_) => {
+                tracing::warn!("ignoring tracked_wallets: not a list of 0x addresses");
+                CohortSource::Rule(rule)
+            }
+            None => match &self.wallet_cohort {
+                CohortSource::Explicit(list) => CohortSource::Explicit(list.clone()),
+                CohortSource::Rule(_) => CohortSource::Rule(rule),
+            },
+        };
+    }
+
     pub fn base_url(&self, venue: Venue) -> Option<&str> {
         self.base_urls
             .iter()
@@ -205,6 +304,60 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wallet_settings_overlay_the_rule_and_an_explicit_list_replaces_it() {
+        use crate::domain::Fixed;
+        let a = "0x162cc7c861ebd0c06b3d72319201150482518185";
+        let b = "0xDFC24B077BC1425AD1DEA75BCB6F8158E10DF303";
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(
+            Config::default().wallet_cohort,
+            CohortSource::Rule(CohortRule::default())
+        );
+        let c = Config::from_lookup(env(&[
+            ("HYPERLIQUID_BASE_URL", "http://127.0.0.1:9100/"),
+            ("WALLETS_MIN_ACCOUNT_VALUE_USD", "250000.5"),
+            ("WALLETS_COHORT_SIZE", "20"),
+            (
+                "WALLETS_EXCLUDED",
+                "0x162CC7C861EBD0C06B3D72319201150482518185",
+            ),
+        ]));
+        assert_eq!(
+            c.hyperliquid_base_url.as_deref(),
+            Some("http://127.0.0.1:9100")
+        );
+        assert_eq!(c.hyperliquid_stats_url, None);
+        assert_eq!(
+            c.wallet_cohort,
+            CohortSource::Rule(CohortRule {
+                min_account_value_usd: Fixed(250_000_500_000),
+                size: 20,
+                excluded: vec![a.to_string()],
+            })
+        );
+        // Bad values are logged and the defaults kept; a list replaces the rule.
+        let c = Config::from_lookup(env(&[
+            ("WALLETS_COHORT_SIZE", "0"),
+            ("WALLETS_EXCLUDED", "nope"),
+            ("HYPERLIQUID_STATS_URL", "ftp://x"),
+        ]));
+        assert_eq!(c.wallet_cohort, CohortSource::Rule(CohortRule::default()));
+        assert_eq!(c.hyperliquid_stats_url, None);
+        let c = Config::from_lookup(env(&[("TRACKED_WALLETS", "0x162cc7c861ebd0c06b3d72319201150482518185, 0xDFC24B077BC1425AD1DEA75BCB6F8158E10DF303")]));
+        assert_eq!(
+            c.wallet_cohort,
+            CohortSource::Explicit(vec![a.to_string(), b.to_ascii_lowercase()])
+        );
+    }
 
     fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |name| {

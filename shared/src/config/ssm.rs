@@ -82,6 +82,7 @@ impl SsmSource {
         }
         config.apply_threshold(value(THRESHOLD_PARAMETER));
         config.apply_budget_pct(value(BUDGET_PCT_PARAMETER));
+        config.apply_wallets(|name| value(name).map(str::to_string));
         tracing::info!(path = %self.path, threshold_pp = %config.threshold, "configuration read from SSM");
         Some(config)
     }
