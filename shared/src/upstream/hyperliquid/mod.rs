@@ -44,6 +44,7 @@
 
 pub mod leaderboard;
 pub mod parse;
+pub mod warm;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};

@@ -1,0 +1,328 @@
+//! What a warm instance keeps for the wallet routes, and the one way to read them: the cohort
+//! (the leaderboard at most once an hour), the asset contexts and every tracked wallet's
+//! positions (until the next 5-minute boundary), and the wallets' fills (an hour). Fills cost far
+//! more weight than a call can wait for, so each read advances a sweep over the holding wallets,
+//! largest notional first, as far as the weight budget lets it, and says how far it got.
+//!
+//! Everything read is turned into `domain::wallet` values (sizes and prices to 10⁻⁸, USD to the
+//! cent) for `maths::wallets`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use super::leaderboard::CohortSource;
+use super::parse::{self, Num};
+use super::{deadline, Hyperliquid};
+use crate::domain::wallet::{Fill, FillHistory, Position, Px, Usd};
+use crate::domain::{ApiError, Fixed};
+use crate::maths::stats::div_round;
+use crate::upstream::fanout::join_all;
+use crate::upstream::UpstreamReport;
+
+/// How long the leaderboard's cohort is kept.
+pub const COHORT_FOR_MS: i64 = 3_600_000;
+/// Positions and asset contexts are kept until the next boundary of this.
+pub const POSITIONS_BOUNDARY_MS: i64 = 300_000;
+/// How long a wallet's fills are kept.
+pub const FILLS_FOR_MS: i64 = 3_600_000;
+/// How far back fills are read: at least 7 days, so an opening within 7 days is always found.
+pub const FILLS_LOOKBACK_MS: i64 = 7 * 24 * 3_600_000;
+/// Wallets asked at the same time.
+pub const CONCURRENCY: usize = 8;
+
+/// A Hyperliquid amount (6 decimals) as one of ours with 8.
+fn to_8(n: Num) -> Fixed<8> {
+    Fixed(n.0 * 100)
+}
+
+/// A Hyperliquid amount (6 decimals) in USD to the cent, half away from zero.
+fn to_usd(n: Num) -> Usd {
+    Fixed(div_round(i128::from(n.0), 10_000))
+}
+
+/// The cohort as an answer states it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cohort {
+    pub rule: String,
+    /// Lower-cased, in rank order.
+    pub wallets: Vec<String>,
+    /// When it was read, epoch ms.
+    pub as_of: i64,
+}
+
+/// What one read gathered.
+#[derive(Debug)]
+pub struct WalletsRead {
+    pub cohort: Cohort,
+    pub positions: Vec<Position>,
+    /// Mark price per coin.
+    pub marks: HashMap<String, Px>,
+    /// The fills known, per wallet (only when asked for).
+    pub histories: HashMap<String, FillHistory>,
+    /// Wallets whose positions could not be read this time: listed, never fatal; the answer is
+    /// then not to be kept as if complete.
+    pub failed_wallets: Vec<(String, ApiError)>,
+    /// Everything was answered from this instance's memo.
+    pub from_memo: bool,
+    pub report: UpstreamReport,
+}
+
+#[derive(Default)]
+struct Kept {
+    cohort: Option<(i64, Cohort)>,
+    marks: Option<(i64, HashMap<String, Px>)>,
+    /// Per wallet: the boundary its positions are valid until, and them.
+    positions: HashMap<String, (i64, Vec<Position>)>,
+    /// Per wallet: when its fills were read, and them.
+    fills: HashMap<String, (i64, FillHistory)>,
+}
+
+/// What a warm instance keeps for the wallet routes.
+#[derive(Default)]
+pub struct WalletsWarm {
+    kept: Mutex<Kept>,
+}
+
+fn next_boundary(now_ms: i64) -> i64 {
+    (now_ms / POSITIONS_BOUNDARY_MS + 1) * POSITIONS_BOUNDARY_MS
+}
+
+impl WalletsWarm {
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cohort, the marks and every tracked wallet's positions; with `fills`, as many holding
+    /// wallets' fills as the weight budget affords, largest notional first.
+    pub async fn read(
+        &self,
+        hl: &Hyperliquid,
+        source: &CohortSource,
+        fills: bool,
+        now_ms: i64,
+    ) -> Result<WalletsRead, ApiError> {
+        let deadline = deadline();
+        let mut reports = Vec::new();
+        let cohort = self
+            .cohort(hl, source, now_ms, deadline, &mut reports)
+            .await?;
+        let marks = self.marks(hl, now_ms, deadline, &mut reports).await?;
+        let (positions, failed_wallets) = self
+            .positions(hl, &cohort.wallets, now_ms, deadline, &mut reports)
+            .await;
+        if positions.is_empty()
+            && !failed_wallets.is_empty()
+            && failed_wallets.len() == cohort.wallets.len()
+        {
+            return Err(failed_wallets[0].1.clone());
+        }
+        let histories = if fills {
+            self.sweep(hl, &positions, now_ms, deadline, &mut reports)
+                .await
+        } else {
+            HashMap::new()
+        };
+        let report = UpstreamReport::total(&reports);
+        Ok(WalletsRead {
+            cohort,
+            positions,
+            marks,
+            histories,
+            failed_wallets,
+            from_memo: report.requests == 0,
+            report,
+        })
+    }
+
+    async fn cohort(
+        &self,
+        hl: &Hyperliquid,
+        source: &CohortSource,
+        now_ms: i64,
+        deadline: Instant,
+        reports: &mut Vec<UpstreamReport>,
+    ) -> Result<Cohort, ApiError> {
+        let rule = match source {
+            CohortSource::Explicit(wallets) => {
+                return Ok(Cohort {
+                    rule: "the operator's list of tracked wallets".into(),
+                    wallets: wallets.clone(),
+                    as_of: now_ms,
+                })
+            }
+            CohortSource::Rule(rule) => rule,
+        };
+        if let Some((at, cohort)) = &self.kept().cohort {
+            if now_ms - at < COHORT_FOR_MS && cohort.rule == rule.describe() {
+                return Ok(cohort.clone());
+            }
+        }
+        let fetched = hl.leaderboard(rule, deadline).await;
+        reports.push(fetched.report);
+        let board = fetched.result?;
+        let cohort = Cohort {
+            rule: rule.describe(),
+            wallets: board.wallets.into_iter().map(|w| w.address).collect(),
+            as_of: now_ms,
+        };
+        self.kept().cohort = Some((now_ms, cohort.clone()));
+        Ok(cohort)
+    }
+
+    async fn marks(
+        &self,
+        hl: &Hyperliquid,
+        now_ms: i64,
+        deadline: Instant,
+        reports: &mut Vec<UpstreamReport>,
+    ) -> Result<HashMap<String, Px>, ApiError> {
+        if let Some((until, marks)) = &self.kept().marks {
+            if now_ms < *until {
+                return Ok(marks.clone());
+            }
+        }
+        let fetched = hl.asset_ctxs(deadline).await;
+        reports.push(fetched.report);
+        let marks: HashMap<String, Px> = fetched
+            .result?
+            .into_iter()
+            .map(|ctx| (ctx.coin, to_8(ctx.mark_px)))
+            .collect();
+        self.kept().marks = Some((next_boundary(now_ms), marks.clone()));
+        Ok(marks)
+    }
+
+    async fn positions(
+        &self,
+        hl: &Hyperliquid,
+        wallets: &[String],
+        now_ms: i64,
+        deadline: Instant,
+        reports: &mut Vec<UpstreamReport>,
+    ) -> (Vec<Position>, Vec<(String, ApiError)>) {
+        let permits = &Semaphore::new(CONCURRENCY);
+        let reads = wallets
+            .iter()
+            .map(|wallet| async move {
+                if let Some((until, kept)) = self.kept().positions.get(wallet) {
+                    if now_ms < *until {
+                        return (wallet, None, Ok(kept.clone()));
+                    }
+                }
+                let _permit = permits.acquire().await.ok();
+                let fetched = hl.clearinghouse_state(wallet, deadline).await;
+                let result = fetched.result.map(|state| {
+                    state
+                        .positions
+                        .into_iter()
+                        .map(|p| position(wallet, p))
+                        .collect::<Vec<_>>()
+                });
+                if let Ok(read) = &result {
+                    self.kept()
+                        .positions
+                        .insert(wallet.clone(), (next_boundary(now_ms), read.clone()));
+                }
+                (wallet, Some(fetched.report), result)
+            })
+            .collect();
+        let mut positions = Vec::new();
+        let mut failed = Vec::new();
+        for (wallet, report, result) in join_all(reads).await {
+            reports.extend(report);
+            match result {
+                Ok(read) => positions.extend(read),
+                Err(e) => failed.push((wallet.clone(), e)),
+            }
+        }
+        (positions, failed)
+    }
+
+    /// Fills of the wallets holding positions, largest total notional first: the known ones
+    /// from the memo, then as many more as the weight budget affords now (the first refusal ends
+    /// the sweep for this call; the next call, or the scheduled one, goes on from there).
+    async fn sweep(
+        &self,
+        hl: &Hyperliquid,
+        positions: &[Position],
+        now_ms: i64,
+        deadline: Instant,
+        reports: &mut Vec<UpstreamReport>,
+    ) -> HashMap<String, FillHistory> {
+        let mut notional: HashMap<&str, i64> = HashMap::new();
+        for p in positions {
+            *notional.entry(&p.wallet).or_default() += p.notional_usd.0;
+        }
+        let mut holders: Vec<(&str, i64)> = notional.into_iter().collect();
+        holders.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let mut known = HashMap::new();
+        let mut budget_spent = false;
+        for (wallet, _) in holders {
+            if let Some((at, history)) = self.kept().fills.get(wallet) {
+                if now_ms - at < FILLS_FOR_MS {
+                    known.insert(wallet.to_string(), history.clone());
+                    continue;
+                }
+            }
+            if budget_spent {
+                continue;
+            }
+            let since = now_ms - FILLS_LOOKBACK_MS;
+            let fetched = hl.user_fills(wallet, since, None, deadline).await;
+            reports.push(fetched.report);
+            match fetched.result {
+                Ok(read) if read.complete => {
+                    let history = FillHistory {
+                        since_ms: read.start_ms,
+                        fills: read
+                            .fills
+                            .into_iter()
+                            .filter(parse::Fill::is_perpetual)
+                            .map(fill)
+                            .collect(),
+                    };
+                    self.kept()
+                        .fills
+                        .insert(wallet.to_string(), (now_ms, history.clone()));
+                    known.insert(wallet.to_string(), history);
+                }
+                // Pages that stopped short of the range: which side is missing is not known, so
+                // nothing of it is used.
+                Ok(_) => {}
+                Err(
+                    ApiError::UpstreamBudgetExhausted { .. } | ApiError::UpstreamRateLimited { .. },
+                ) => {
+                    budget_spent = true;
+                }
+                Err(e) => tracing::warn!(wallet, error = %e, "fills not read"),
+            }
+        }
+        known
+    }
+}
+
+fn position(wallet: &str, p: parse::Position) -> Position {
+    Position {
+        wallet: wallet.to_string(),
+        coin: p.coin,
+        size: to_8(p.szi),
+        notional_usd: to_usd(p.position_value),
+        entry_px: to_8(p.entry_px),
+        leverage: p.leverage,
+        unrealized_pnl_usd: to_usd(p.unrealized_pnl),
+    }
+}
+
+fn fill(f: parse::Fill) -> Fill {
+    let signed = f.signed_sz();
+    Fill {
+        coin: f.coin,
+        time_ms: f.time,
+        start_position: to_8(f.start_position),
+        signed_size: to_8(signed),
+        tid: f.tid,
+    }
+}
