@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use shared::upstream::hyperliquid::leaderboard::CohortRule;
+use shared::upstream::hyperliquid::leaderboard::TrackingRule;
 use shared::upstream::hyperliquid::{weight_budget, Hyperliquid};
 use shared::upstream::policy;
 
@@ -66,7 +66,7 @@ async fn main() {
     let wall = Instant::now();
     let fetched = client
         .leaderboard(
-            &CohortRule::default(),
+            &TrackingRule::default(),
             shared::upstream::hyperliquid::deadline(),
         )
         .await;

@@ -5,7 +5,7 @@
 use shared::domain::wallet::Position;
 use shared::domain::Fixed;
 use shared::maths::wallets::{hold, token_rows};
-use shared::upstream::hyperliquid::leaderboard::CohortSource;
+use shared::upstream::hyperliquid::leaderboard::TrackingSource;
 use shared::upstream::hyperliquid::warm::{WalletsWarm, FILLS_LOOKBACK_MS};
 use shared::upstream::hyperliquid::{weight_budget, Hyperliquid, PLANNED_WEIGHT};
 use shared::upstream::policy;
@@ -61,7 +61,7 @@ async fn the_cohort_and_its_positions_are_the_stand_in_s_to_the_cent_and_a_repea
     let (standin, client) = setup().await;
     let warm = WalletsWarm::default();
     let read = warm
-        .read(&client, &CohortSource::default(), false, DEMO_NOW_MS)
+        .read(&client, &TrackingSource::default(), false, DEMO_NOW_MS)
         .await
         .unwrap();
     // The rule by hand over the fixture leaderboard (accountValue ≥ 100,000, allTime and month pnl
@@ -81,7 +81,7 @@ async fn the_cohort_and_its_positions_are_the_stand_in_s_to_the_cent_and_a_repea
     ]
     .map(address)
     .to_vec();
-    assert_eq!(read.cohort.wallets, want);
+    assert_eq!(read.tracked_wallets.wallets, want);
     assert!(read.failed_wallets.is_empty());
     // Every position as served: size to 10⁻⁸ coin, notional and pnl to the cent.
     let mut served = 0;
@@ -111,7 +111,7 @@ async fn the_cohort_and_its_positions_are_the_stand_in_s_to_the_cent_and_a_repea
     let again = warm
         .read(
             &client,
-            &CohortSource::default(),
+            &TrackingSource::default(),
             false,
             DEMO_NOW_MS + 60_000,
         )
@@ -155,7 +155,7 @@ async fn holds_are_read_from_the_fills_as_each_fixture_case_says() {
     let (standin, client) = setup().await;
     let warm = WalletsWarm::default();
     let read = warm
-        .read(&client, &CohortSource::default(), true, DEMO_NOW_MS)
+        .read(&client, &TrackingSource::default(), true, DEMO_NOW_MS)
         .await
         .unwrap();
     let anchor = hl::anchor(DEMO_NOW_MS);

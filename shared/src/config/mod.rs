@@ -7,7 +7,7 @@ pub mod ssm;
 
 use crate::domain::{CoinList, Pct, Symbol, Venue};
 use crate::maths::signal::{DEFAULT_SMOOTHING_HOURS, DEFAULT_SUSTAINED_PP};
-use crate::upstream::hyperliquid::leaderboard::{CohortRule, CohortSource};
+use crate::upstream::hyperliquid::leaderboard::{TrackingRule, TrackingSource};
 use crate::upstream::wire::amount;
 
 pub use settings::Settings;
@@ -51,7 +51,7 @@ pub struct Config {
     /// addresses), or SSM's `wallets_min_account_value_usd`, `wallets_cohort_size`,
     /// `wallets_excluded`; an operator's `tracked_wallets` (SSM or env `TRACKED_WALLETS`) replaces
     /// the rule.
-    pub wallet_cohort: CohortSource,
+    pub wallet_tracking: TrackingSource,
 }
 
 /// The settings of `/v1/wallets`, as SSM names them (the environment variables are these in
@@ -83,7 +83,7 @@ impl Default for Config {
             binance_budget_pct: 100,
             hyperliquid_base_url: None,
             hyperliquid_stats_url: None,
-            wallet_cohort: CohortSource::default(),
+            wallet_tracking: TrackingSource::default(),
         }
     }
 }
@@ -178,9 +178,9 @@ impl Config {
             };
             list.iter().all(valid).then_some(list)
         };
-        let mut rule = match &self.wallet_cohort {
-            CohortSource::Rule(rule) => rule.clone(),
-            CohortSource::Explicit(_) => CohortRule::default(),
+        let mut rule = match &self.wallet_tracking {
+            TrackingSource::Rule(rule) => rule.clone(),
+            TrackingSource::Explicit(_) => TrackingRule::default(),
         };
         if let Some(text) = value(WALLET_SETTINGS[2]) {
             match amount::<6>(text.trim()) {
@@ -203,15 +203,15 @@ impl Config {
                 ),
             }
         }
-        self.wallet_cohort = match value(WALLET_SETTINGS[5]).as_deref().map(addresses) {
-            Some(Some(list)) if !list.is_empty() => CohortSource::Explicit(list),
+        self.wallet_tracking = match value(WALLET_SETTINGS[5]).as_deref().map(addresses) {
+            Some(Some(list)) if !list.is_empty() => TrackingSource::Explicit(list),
             Some(_) => {
                 tracing::warn!("ignoring tracked_wallets: not a list of 0x addresses");
-                CohortSource::Rule(rule)
+                TrackingSource::Rule(rule)
             }
-            None => match &self.wallet_cohort {
-                CohortSource::Explicit(list) => CohortSource::Explicit(list.clone()),
-                CohortSource::Rule(_) => CohortSource::Rule(rule),
+            None => match &self.wallet_tracking {
+                TrackingSource::Explicit(list) => TrackingSource::Explicit(list.clone()),
+                TrackingSource::Rule(_) => TrackingSource::Rule(rule),
             },
         };
     }
@@ -319,8 +319,8 @@ mod tests {
             }
         };
         assert_eq!(
-            Config::default().wallet_cohort,
-            CohortSource::Rule(CohortRule::default())
+            Config::default().wallet_tracking,
+            TrackingSource::Rule(TrackingRule::default())
         );
         let c = Config::from_lookup(env(&[
             ("HYPERLIQUID_BASE_URL", "http://127.0.0.1:9100/"),
@@ -337,8 +337,8 @@ mod tests {
         );
         assert_eq!(c.hyperliquid_stats_url, None);
         assert_eq!(
-            c.wallet_cohort,
-            CohortSource::Rule(CohortRule {
+            c.wallet_tracking,
+            TrackingSource::Rule(TrackingRule {
                 min_account_value_usd: Fixed(250_000_500_000),
                 size: 20,
                 excluded: vec![a.to_string()],
@@ -350,12 +350,15 @@ mod tests {
             ("WALLETS_EXCLUDED", "nope"),
             ("HYPERLIQUID_STATS_URL", "ftp://x"),
         ]));
-        assert_eq!(c.wallet_cohort, CohortSource::Rule(CohortRule::default()));
+        assert_eq!(
+            c.wallet_tracking,
+            TrackingSource::Rule(TrackingRule::default())
+        );
         assert_eq!(c.hyperliquid_stats_url, None);
         let c = Config::from_lookup(env(&[("TRACKED_WALLETS", "0x162cc7c861ebd0c06b3d72319201150482518185, 0xDFC24B077BC1425AD1DEA75BCB6F8158E10DF303")]));
         assert_eq!(
-            c.wallet_cohort,
-            CohortSource::Explicit(vec![a.to_string(), b.to_ascii_lowercase()])
+            c.wallet_tracking,
+            TrackingSource::Explicit(vec![a.to_string(), b.to_ascii_lowercase()])
         );
     }
 

@@ -17,6 +17,7 @@ use crate::maths::wallets::{
     changes, confidence, hold, hold_summary, token_rows, Changes, Confidence, HoldSummary,
     TokenRow, WalletCoin,
 };
+use crate::upstream::hyperliquid::warm::TrackedWallets;
 use crate::upstream::wire::amount;
 use crate::upstream::Provenance;
 
@@ -216,17 +217,6 @@ impl WalletsParams {
 /// Tokens first by default, before the caller's `pinned`.
 pub const DEFAULT_PINS: [&str; 3] = ["BTC", "ETH", "SOL"];
 
-/// Which wallets the answer covers: the cohort and how it was chosen.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct CohortInfo {
-    /// The rule in words (or "the operator's list").
-    pub rule: String,
-    /// The tracked wallets' addresses, lower-cased, in rank order.
-    pub wallets: Vec<String>,
-    /// When the leaderboard (or the list) was read, epoch ms.
-    pub as_of: i64,
-}
-
 /// How many of the holding wallets' fills are known (hold times and changes cover only those).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Coverage {
@@ -250,7 +240,7 @@ pub struct TokenAnswer {
 /// What one `/v1/wallets` call read: the cohort, its positions, the fills known (by wallet, for
 /// hold times and changes) and each coin's mark price.
 pub struct WalletsInput<'a> {
-    pub cohort: &'a CohortInfo,
+    pub tracked_wallets: &'a TrackedWallets,
     pub positions: &'a [Position],
     pub histories: &'a HashMap<String, FillHistory>,
     pub marks: &'a HashMap<String, Px>,
@@ -260,7 +250,9 @@ pub struct WalletsInput<'a> {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WalletsData {
-    pub cohort: CohortInfo,
+    /// The contract's `cohort`: which wallets, and how they were chosen.
+    #[serde(rename = "cohort")]
+    pub tracked_wallets: TrackedWallets,
     pub source: &'static str,
     pub from_memo: bool,
     pub stale: bool,
@@ -332,7 +324,7 @@ pub fn answer(params: &WalletsParams, input: &WalletsInput<'_>) -> WalletsData {
                     fills: Vec::new(),
                 };
                 let wallets: Vec<WalletCoin<'_>> = input
-                    .cohort
+                    .tracked_wallets
                     .wallets
                     .iter()
                     .map(|w| WalletCoin {
@@ -375,7 +367,7 @@ pub fn answer(params: &WalletsParams, input: &WalletsInput<'_>) -> WalletsData {
     order(&mut tokens, params);
     tokens.truncate(usize::from(params.limit));
     WalletsData {
-        cohort: input.cohort.clone(),
+        tracked_wallets: input.tracked_wallets.clone(),
         source: input.provenance.source,
         from_memo: input.provenance.from_memo,
         stale: input.provenance.stale,
@@ -566,7 +558,7 @@ mod tests {
         }
 
         fn run(pairs: &[(&str, &str)]) -> WalletsData {
-            let cohort = CohortInfo {
+            let tracked = TrackedWallets {
                 rule: "test".into(),
                 wallets: vec!["0xa".into(), "0xb".into(), "0xc".into()],
                 as_of: NOW,
@@ -611,7 +603,7 @@ mod tests {
             answer(
                 &params,
                 &WalletsInput {
-                    cohort: &cohort,
+                    tracked_wallets: &tracked,
                     positions: &positions,
                     histories: &histories,
                     marks: &marks,

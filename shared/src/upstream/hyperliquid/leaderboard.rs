@@ -3,7 +3,7 @@
 //! The leaderboard (`{"leaderboardRows":[{…},{…},…]}`) is 25–40 MB and growing, so it is never
 //! held whole: [`RowScanner`] is fed the body chunk by chunk as it arrives, cuts each row object
 //! out by tracking strings, escapes and nesting, and hands it alone to serde_json; [`Selection`]
-//! keeps only rows the [`CohortRule`] can select, and never more than twice the cohort's size.
+//! keeps only rows the [`TrackingRule`] can select, and never more than twice the cohort's size.
 //! What stays in memory is one row's bytes, one chunk and at most 2 N selected rows.
 //!
 //! (The "cohort" here is the tracked wallets of `/v1/wallets`, the contract's word, not one of
@@ -19,25 +19,25 @@ use crate::upstream::wire::NumText;
 
 /// The HLP vault: on the leaderboard, not a trader.
 pub const HLP_VAULT: &str = "0xdfc24b077bc1425ad1dea75bcb6f8158e10df303";
-/// Default [`CohortRule::min_account_value_usd`].
+/// Default [`TrackingRule::min_account_value_usd`].
 pub const DEFAULT_MIN_ACCOUNT_VALUE_USD: i64 = 100_000;
-/// Default [`CohortRule::size`].
+/// Default [`TrackingRule::size`].
 pub const DEFAULT_COHORT_SIZE: usize = 60;
 
 /// Which leaderboard rows are tracked: accountValue ≥ `min_account_value_usd`, allTime pnl > 0
 /// and month pnl > 0, not in `excluded`, ranked by month pnl descending (ties: address
 /// ascending), the first `size`. Addresses are compared lower-cased.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CohortRule {
+pub struct TrackingRule {
     pub min_account_value_usd: Num,
     pub size: usize,
     /// Lower-cased addresses never selected (default: the HLP vault).
     pub excluded: Vec<String>,
 }
 
-impl Default for CohortRule {
+impl Default for TrackingRule {
     fn default() -> Self {
-        CohortRule {
+        TrackingRule {
             min_account_value_usd: Fixed(DEFAULT_MIN_ACCOUNT_VALUE_USD * 1_000_000),
             size: DEFAULT_COHORT_SIZE,
             excluded: vec![HLP_VAULT.to_string()],
@@ -45,10 +45,10 @@ impl Default for CohortRule {
     }
 }
 
-impl CohortRule {
+impl TrackingRule {
     /// The rule with `excluded` lower-cased.
     pub fn new(min_account_value_usd: Num, size: usize, excluded: &[&str]) -> Self {
-        CohortRule {
+        TrackingRule {
             min_account_value_usd,
             size,
             excluded: excluded.iter().map(|a| a.to_ascii_lowercase()).collect(),
@@ -78,15 +78,15 @@ impl CohortRule {
 /// Where the tracked wallets come from: the rule over the leaderboard, or an operator's explicit
 /// list that replaces it (then the leaderboard need not be read).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CohortSource {
-    Rule(CohortRule),
+pub enum TrackingSource {
+    Rule(TrackingRule),
     /// Lower-cased addresses, in the operator's order.
     Explicit(Vec<String>),
 }
 
-impl Default for CohortSource {
+impl Default for TrackingSource {
     fn default() -> Self {
-        CohortSource::Rule(CohortRule::default())
+        TrackingSource::Rule(TrackingRule::default())
     }
 }
 
@@ -146,14 +146,14 @@ pub fn parse_row(bytes: &[u8]) -> Result<LeaderboardRow, BodyError> {
 /// ranking only ever pushes it further down).
 #[derive(Debug)]
 pub struct Selection {
-    rule: CohortRule,
+    rule: TrackingRule,
     kept: Vec<LeaderboardRow>,
     /// Rows read.
     pub rows: u32,
 }
 
 impl Selection {
-    pub fn new(rule: CohortRule) -> Self {
+    pub fn new(rule: TrackingRule) -> Self {
         Selection {
             rule,
             kept: Vec::new(),
@@ -333,7 +333,7 @@ impl RowScanner {
 }
 
 /// A whole leaderboard body, read as the stream reads it (one chunk), selected by `rule`.
-pub fn select(body: &[u8], rule: &CohortRule) -> Result<Vec<LeaderboardRow>, BodyError> {
+pub fn select(body: &[u8], rule: &TrackingRule) -> Result<Vec<LeaderboardRow>, BodyError> {
     let mut scanner = RowScanner::new();
     let mut selection = Selection::new(rule.clone());
     scanner.feed(body, &mut |row| selection.offer(row))?;

@@ -28,11 +28,11 @@
 //! ```no_run
 //! # async fn demo() {
 //! use shared::upstream::hyperliquid::{self, Hyperliquid};
-//! use shared::upstream::hyperliquid::leaderboard::CohortRule;
+//! use shared::upstream::hyperliquid::leaderboard::TrackingRule;
 //! let http = shared::upstream::policy::http_client().unwrap();
 //! let hl = Hyperliquid::new(http, None, None, hyperliquid::weight_budget(540));
 //! let deadline = hyperliquid::deadline();
-//! let cohort = hl.leaderboard(&CohortRule::default(), deadline).await;
+//! let cohort = hl.leaderboard(&TrackingRule::default(), deadline).await;
 //! for wallet in cohort.result.unwrap().wallets {
 //!     let state = hl.clearinghouse_state(&wallet.address, deadline).await;
 //!     let week_ago = shared::domain::clock::now_ms() - 7 * 86_400_000;
@@ -52,7 +52,7 @@ use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use serde_json::json;
 use tokio::time::Instant;
 
-use self::leaderboard::{CohortRule, LeaderboardRow, RowScanner, Selection};
+use self::leaderboard::{LeaderboardRow, RowScanner, Selection, TrackingRule};
 use self::parse::{AssetCtx, Classified, ClearinghouseState, Fill, MAX_FILLS_PER_PAGE};
 use super::budget::{Budget, WEIGHT_WINDOW_MS};
 use super::policy::{self, Attempt, Quiet};
@@ -325,7 +325,11 @@ impl Hyperliquid {
 
     /// The tracked wallets the `rule` selects from the leaderboard, read as a stream (never
     /// held whole: see [`leaderboard`]). Not an info request: no weight.
-    pub async fn leaderboard(&self, rule: &CohortRule, deadline: Instant) -> Fetched<Leaderboard> {
+    pub async fn leaderboard(
+        &self,
+        rule: &TrackingRule,
+        deadline: Instant,
+    ) -> Fetched<Leaderboard> {
         let requests = AtomicU32::new(0);
         let started = Instant::now();
         let result = match self.quiet.check() {
@@ -342,7 +346,7 @@ impl Hyperliquid {
 
     async fn read_leaderboard(
         &self,
-        rule: &CohortRule,
+        rule: &TrackingRule,
         requests: &AtomicU32,
     ) -> Attempt<Leaderboard> {
         requests.fetch_add(1, Ordering::Relaxed);

@@ -195,7 +195,7 @@ async fn hyperliquid_s_error_forms_map_onto_the_policy() {
     ));
     assert!(matches!(
         client
-            .leaderboard(&CohortRule::default(), deadline())
+            .leaderboard(&TrackingRule::default(), deadline())
             .await
             .result,
         Err(ApiError::UpstreamRateLimited { .. })
@@ -220,7 +220,7 @@ async fn a_hang_ends_at_the_deadline() {
 async fn the_leaderboard_streams_into_the_contract_s_cohort() {
     let (standin, client) = setup(Switches::demo(), 540).await;
     let got = client
-        .leaderboard(&CohortRule::default(), deadline())
+        .leaderboard(&TrackingRule::default(), deadline())
         .await
         .result
         .unwrap();
@@ -255,7 +255,7 @@ async fn the_leaderboard_streams_into_the_contract_s_cohort() {
     // A generated leaderboard streams in chunks; a truncated one is unreadable.
     standin.update(|sw| sw.hyperliquid_leaderboard_rows = 3_000);
     let big = client
-        .leaderboard(&CohortRule::default(), deadline())
+        .leaderboard(&TrackingRule::default(), deadline())
         .await
         .result
         .unwrap();
@@ -266,7 +266,9 @@ async fn the_leaderboard_streams_into_the_contract_s_cohort() {
             .at_hyperliquid(HlEndpoint::Leaderboard)
             .once(),
     );
-    let cut = client.leaderboard(&CohortRule::default(), deadline()).await;
+    let cut = client
+        .leaderboard(&TrackingRule::default(), deadline())
+        .await;
     assert_eq!(cut.result.unwrap_err().code(), "upstream_error");
     assert_eq!(
         standin.weight_in_last_minute(),

@@ -1,5 +1,5 @@
-//! What a warm instance keeps for the wallet routes, and the one way to read them: the cohort
-//! (the leaderboard at most once an hour), the asset contexts and every tracked wallet's
+//! What a warm instance keeps for the wallet routes, and the one way to read them: the tracked
+//! wallets (the leaderboard at most once an hour), the asset contexts and every tracked wallet's
 //! positions (until the next 5-minute boundary), and the wallets' fills (an hour). Fills cost far
 //! more weight than a call can wait for, so each read advances a sweep over the holding wallets,
 //! largest notional first, as far as the weight budget lets it, and says how far it got.
@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use super::leaderboard::CohortSource;
+use super::leaderboard::TrackingSource;
 use super::parse::{self, Num};
 use super::{deadline, Hyperliquid};
 use crate::domain::wallet::{Fill, FillHistory, Position, Px, Usd};
@@ -22,8 +22,8 @@ use crate::maths::stats::div_round;
 use crate::upstream::fanout::join_all;
 use crate::upstream::UpstreamReport;
 
-/// How long the leaderboard's cohort is kept.
-pub const COHORT_FOR_MS: i64 = 3_600_000;
+/// How long the tracked wallets read from the leaderboard are kept.
+pub const TRACKED_FOR_MS: i64 = 3_600_000;
 /// Positions and asset contexts are kept until the next boundary of this.
 pub const POSITIONS_BOUNDARY_MS: i64 = 300_000;
 /// How long a wallet's fills are kept.
@@ -43,9 +43,10 @@ fn to_usd(n: Num) -> Usd {
     Fixed(div_round(i128::from(n.0), 10_000))
 }
 
-/// The cohort as an answer states it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cohort {
+/// The tracked wallets (the contract calls them the `cohort` of `/v1/wallets`; not Binance's
+/// account cohorts), as an answer states them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TrackedWallets {
     pub rule: String,
     /// Lower-cased, in rank order.
     pub wallets: Vec<String>,
@@ -56,7 +57,7 @@ pub struct Cohort {
 /// What one read gathered.
 #[derive(Debug)]
 pub struct WalletsRead {
-    pub cohort: Cohort,
+    pub tracked_wallets: TrackedWallets,
     pub positions: Vec<Position>,
     /// Mark price per coin.
     pub marks: HashMap<String, Px>,
@@ -72,7 +73,7 @@ pub struct WalletsRead {
 
 #[derive(Default)]
 struct Kept {
-    cohort: Option<(i64, Cohort)>,
+    tracked_wallets: Option<(i64, TrackedWallets)>,
     marks: Option<(i64, HashMap<String, Px>)>,
     /// Per wallet: the boundary its positions are valid until, and them.
     positions: HashMap<String, (i64, Vec<Position>)>,
@@ -95,27 +96,27 @@ impl WalletsWarm {
         self.kept.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The cohort, the marks and every tracked wallet's positions; with `fills`, as many holding
+    /// The tracked wallets, the marks and every tracked wallet's positions; with `fills`, as many holding
     /// wallets' fills as the weight budget affords, largest notional first.
     pub async fn read(
         &self,
         hl: &Hyperliquid,
-        source: &CohortSource,
+        source: &TrackingSource,
         fills: bool,
         now_ms: i64,
     ) -> Result<WalletsRead, ApiError> {
         let deadline = deadline();
         let mut reports = Vec::new();
-        let cohort = self
-            .cohort(hl, source, now_ms, deadline, &mut reports)
+        let tracked = self
+            .tracked_wallets(hl, source, now_ms, deadline, &mut reports)
             .await?;
         let marks = self.marks(hl, now_ms, deadline, &mut reports).await?;
         let (positions, failed_wallets) = self
-            .positions(hl, &cohort.wallets, now_ms, deadline, &mut reports)
+            .positions(hl, &tracked.wallets, now_ms, deadline, &mut reports)
             .await;
         if positions.is_empty()
             && !failed_wallets.is_empty()
-            && failed_wallets.len() == cohort.wallets.len()
+            && failed_wallets.len() == tracked.wallets.len()
         {
             return Err(failed_wallets[0].1.clone());
         }
@@ -127,7 +128,7 @@ impl WalletsWarm {
         };
         let report = UpstreamReport::total(&reports);
         Ok(WalletsRead {
-            cohort,
+            tracked_wallets: tracked,
             positions,
             marks,
             histories,
@@ -137,39 +138,39 @@ impl WalletsWarm {
         })
     }
 
-    async fn cohort(
+    async fn tracked_wallets(
         &self,
         hl: &Hyperliquid,
-        source: &CohortSource,
+        source: &TrackingSource,
         now_ms: i64,
         deadline: Instant,
         reports: &mut Vec<UpstreamReport>,
-    ) -> Result<Cohort, ApiError> {
+    ) -> Result<TrackedWallets, ApiError> {
         let rule = match source {
-            CohortSource::Explicit(wallets) => {
-                return Ok(Cohort {
+            TrackingSource::Explicit(wallets) => {
+                return Ok(TrackedWallets {
                     rule: "the operator's list of tracked wallets".into(),
                     wallets: wallets.clone(),
                     as_of: now_ms,
                 })
             }
-            CohortSource::Rule(rule) => rule,
+            TrackingSource::Rule(rule) => rule,
         };
-        if let Some((at, cohort)) = &self.kept().cohort {
-            if now_ms - at < COHORT_FOR_MS && cohort.rule == rule.describe() {
-                return Ok(cohort.clone());
+        if let Some((at, tracked)) = &self.kept().tracked_wallets {
+            if now_ms - at < TRACKED_FOR_MS && tracked.rule == rule.describe() {
+                return Ok(tracked.clone());
             }
         }
         let fetched = hl.leaderboard(rule, deadline).await;
         reports.push(fetched.report);
         let board = fetched.result?;
-        let cohort = Cohort {
+        let tracked = TrackedWallets {
             rule: rule.describe(),
             wallets: board.wallets.into_iter().map(|w| w.address).collect(),
             as_of: now_ms,
         };
-        self.kept().cohort = Some((now_ms, cohort.clone()));
-        Ok(cohort)
+        self.kept().tracked_wallets = Some((now_ms, tracked.clone()));
+        Ok(tracked)
     }
 
     async fn marks(

@@ -60,7 +60,7 @@ fn addresses(rows: &[LeaderboardRow]) -> Vec<&str> {
 
 #[test]
 fn the_rule_keeps_ranks_and_cuts_as_the_contract_says() {
-    let all = select(fixture().as_bytes(), &CohortRule::default()).unwrap();
+    let all = select(fixture().as_bytes(), &TrackingRule::default()).unwrap();
     assert_eq!(addresses(&all), [B, A, C]);
     assert_eq!(all[0].display_name.as_deref(), Some("b \"quoted\" }{ ]["));
     assert_eq!(
@@ -73,16 +73,16 @@ fn the_rule_keeps_ranks_and_cuts_as_the_contract_says() {
         (Fixed(500_500_000), Fixed(1))
     );
     assert_eq!(all[2].display_name, None);
-    let two = CohortRule {
+    let two = TrackingRule {
         size: 2,
-        ..CohortRule::default()
+        ..TrackingRule::default()
     };
     assert_eq!(
         addresses(&select(fixture().as_bytes(), &two).unwrap()),
         [B, A]
     );
     // Without the exclusion the vault leads; a lower minimum admits F; excluded in any case.
-    let open = CohortRule::new(
+    let open = TrackingRule::new(
         Fixed(99_999_999_999),
         60,
         &[&B.to_uppercase().replace("0X", "0x")],
@@ -98,12 +98,12 @@ fn the_rule_keeps_ranks_and_cuts_as_the_contract_says() {
 #[test]
 fn a_row_split_across_chunks_at_every_byte_offset_reads_the_same() {
     let body = fixture();
-    let whole = select(body.as_bytes(), &CohortRule::default()).unwrap();
+    let whole = select(body.as_bytes(), &TrackingRule::default()).unwrap();
     let bytes = body.as_bytes();
     for cut in 0..=bytes.len() {
         for second in [cut, (cut + 7).min(bytes.len())] {
             let mut scanner = RowScanner::new();
-            let mut selection = Selection::new(CohortRule::default());
+            let mut selection = Selection::new(TrackingRule::default());
             let mut offer = |r: &[u8]| selection.offer(r);
             for chunk in [&bytes[..cut], &bytes[cut..second], &bytes[second..]] {
                 scanner.feed(chunk, &mut offer).unwrap();
@@ -115,7 +115,7 @@ fn a_row_split_across_chunks_at_every_byte_offset_reads_the_same() {
     }
     // One byte at a time.
     let mut scanner = RowScanner::new();
-    let mut selection = Selection::new(CohortRule::default());
+    let mut selection = Selection::new(TrackingRule::default());
     for b in bytes.chunks(1) {
         scanner.feed(b, &mut |r| selection.offer(r)).unwrap();
     }
@@ -130,17 +130,19 @@ fn only_leaderboard_rows_are_rows_and_other_keys_are_skipped() {
         row(A, "150000", "5.0", "5.0", "null")
     );
     assert_eq!(
-        addresses(&select(body.as_bytes(), &CohortRule::default()).unwrap()),
+        addresses(&select(body.as_bytes(), &TrackingRule::default()).unwrap()),
         [A]
     );
-    assert!(select(br#"{"leaderboardRows":[]}"#, &CohortRule::default())
-        .unwrap()
-        .is_empty());
+    assert!(
+        select(br#"{"leaderboardRows":[]}"#, &TrackingRule::default())
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
 fn what_is_not_a_whole_leaderboard_is_a_body_error() {
-    let rule = CohortRule::default();
+    let rule = TrackingRule::default();
     let body = fixture();
     for (bad, starts) in [
         ("", "truncated JSON"),
@@ -171,9 +173,9 @@ fn what_is_not_a_whole_leaderboard_is_a_body_error() {
 
 #[test]
 fn the_selection_never_holds_more_than_twice_the_cohort() {
-    let rule = CohortRule {
+    let rule = TrackingRule {
         size: 3,
-        ..CohortRule::default()
+        ..TrackingRule::default()
     };
     let mut selection = Selection::new(rule);
     for i in 0..100 {
