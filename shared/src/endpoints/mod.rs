@@ -12,6 +12,7 @@ pub mod query;
 pub mod screener;
 pub mod signal;
 pub mod track_record;
+pub mod wallet_positions;
 pub mod wallets;
 
 use crate::domain::{route, Pct};
