@@ -9,6 +9,8 @@ use crate::domain::route::{share, Share};
 use crate::domain::Venue;
 use crate::upstream::binance::{self, Binance};
 use crate::upstream::budget::Budget;
+use crate::upstream::hyperliquid::warm::WalletsWarm;
+use crate::upstream::hyperliquid::{self, Hyperliquid};
 use crate::upstream::policy;
 use crate::upstream::registry::{Clients, VenueAdapter};
 use crate::upstream::warm::Warm;
@@ -19,6 +21,11 @@ pub struct Deps {
     /// Every venue's client (`upstream::registry`).
     pub clients: Clients,
     pub warm: Warm,
+    /// Hyperliquid's client (the wallet routes), at the URLs configured at cold start, spending
+    /// this function's share of Hyperliquid's weight.
+    pub hyperliquid: Hyperliquid,
+    /// What the wallet routes keep between invocations.
+    pub wallets: WalletsWarm,
 }
 
 impl Deps {
@@ -27,13 +34,15 @@ impl Deps {
     /// for `route` (`upstream::budget`) unless `BINANCE_REQUEST_BUDGET` sets one (local rigs).
     pub async fn load(route: &str) -> Result<Self, reqwest::Error> {
         let settings = Settings::load().await;
-        let configured = settings.current().await.binance_request_budget;
-        let share = match (configured, share(route)) {
+        let config = settings.current().await;
+        let share = match (config.binance_request_budget, share(route)) {
             (Some(n), _) => Share {
                 route: "BINANCE_REQUEST_BUDGET",
                 instances: 1,
                 requests: n,
                 klines_weight: n,
+                // A local rig reads Hyperliquid as the whole deployment plans to.
+                hyperliquid_weight: hyperliquid::PLANNED_WEIGHT,
             },
             (None, Some(share)) => share,
             // A route that reads no venue: nothing to spend.
@@ -42,13 +51,16 @@ impl Deps {
                 instances: 1,
                 requests: 0,
                 klines_weight: 0,
+                hyperliquid_weight: 0,
             },
         };
-        Deps::with(settings, binance::budget(share))
+        let weight = hyperliquid::weight_budget(share.hyperliquid_weight);
+        Deps::with(settings, &config, binance::budget(share), weight)
     }
 
     /// With a fixed configuration (tests, local tools); the Binance budget is
-    /// `binance_request_budget` on each path, else unlimited.
+    /// `binance_request_budget` on each path, else unlimited; Hyperliquid's weight is the whole
+    /// deployment's plan.
     pub fn fixed(config: Config) -> Result<Self, reqwest::Error> {
         let budget = match config.binance_request_budget {
             Some(n) => binance::budget(Share {
@@ -56,19 +68,37 @@ impl Deps {
                 instances: 1,
                 requests: n,
                 klines_weight: n,
+                hyperliquid_weight: 0,
             }),
             None => Budget::unlimited(),
         };
-        Deps::with(Settings::fixed(config), budget)
+        let weight = hyperliquid::weight_budget(hyperliquid::PLANNED_WEIGHT);
+        Deps::with(Settings::fixed(config.clone()), &config, budget, weight)
     }
 
     /// One HTTP client shared by every venue's adapter. Binance's limits are kept by its request
-    /// budget; the other venues' limits are per second and kept by each adapter's pace.
-    fn with(settings: Settings, binance_budget: Budget) -> Result<Self, reqwest::Error> {
+    /// budget, Hyperliquid's by its weight budget; the other venues' limits are per second and
+    /// kept by each adapter's pace. Hyperliquid's two URLs are those of `config`, the
+    /// configuration at cold start (a change reaches an instance when it next starts).
+    fn with(
+        settings: Settings,
+        config: &Config,
+        binance_budget: Budget,
+        hyperliquid_weight: Budget,
+    ) -> Result<Self, reqwest::Error> {
+        let http = policy::http_client()?;
+        let hyperliquid = Hyperliquid::new(
+            http.clone(),
+            config.hyperliquid_base_url.as_deref(),
+            config.hyperliquid_stats_url.as_deref(),
+            hyperliquid_weight,
+        );
         Ok(Deps {
             settings,
-            clients: Clients::new(policy::http_client()?, binance_budget),
+            clients: Clients::new(http, binance_budget),
             warm: Warm::default(),
+            hyperliquid,
+            wallets: WalletsWarm::default(),
         })
     }
 
@@ -95,6 +125,11 @@ impl Deps {
             .map(|&venue| self.clients.adapter(venue, config.base_url(venue), extras))
             .collect();
         (config, adapters)
+    }
+
+    /// The configuration in force and Hyperliquid's client (the wallet routes).
+    pub async fn hyperliquid(&self) -> (Arc<Config>, &Hyperliquid) {
+        (self.settings.current().await, &self.hyperliquid)
     }
 
     /// The configuration in force and the Binance adapter at its configured base URL.

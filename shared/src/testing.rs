@@ -13,6 +13,9 @@ pub async fn deps_over(switches: Switches) -> (StandInHandle, Deps) {
     for venue in crate::domain::Venue::ALL {
         config.apply_base_url(venue, Some(&standin.base_url()));
     }
+    // Hyperliquid's info API and its leaderboard's host are both the stand-in.
+    config.hyperliquid_base_url = Some(standin.base_url());
+    config.hyperliquid_stats_url = Some(standin.base_url());
     let deps = Deps::fixed(config).expect("HTTP client builds");
     (standin, deps)
 }
@@ -27,6 +30,7 @@ pub fn with_binance_budget(deps: &mut Deps, requests: u32) {
         instances: 1,
         requests,
         klines_weight: requests,
+        hyperliquid_weight: 0,
     };
     let http = crate::upstream::policy::http_client().expect("HTTP client builds");
     deps.clients.binance = BinanceClient::with_budget(http, binance::budget(share));
@@ -98,4 +102,46 @@ pub fn assert_cells_are_the_json(
             }
         }
     }
+}
+
+/// A decimal as a venue prints it, in units of 10^-`places` rounded half away from zero: the
+/// tests' own reading of a raw answer (independent of the adapters' parsers).
+pub fn decimal_units(text: &str, places: u32) -> i64 {
+    let (sign, text) = text.strip_prefix('-').map_or((1, text), |t| (-1, t));
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digit = |i: usize| i64::from(frac.as_bytes().get(i).map_or(0, |d| d - b'0'));
+    let mut n = whole.parse::<i64>().expect("a decimal");
+    for i in 0..places as usize {
+        n = n * 10 + digit(i);
+    }
+    if digit(places as usize) >= 5 {
+        n += 1;
+    }
+    sign * n
+}
+
+/// The stand-in's fixture wallets that the default tracking rule selects, in rank order (by hand
+/// from their leaderboard figures: account value ≥ 100,000, allTime and month pnl > 0, not the
+/// HLP vault; month pnl descending, ties by address).
+pub const TRACKED_FIXTURE_LABELS: [&str; 11] = [
+    "whale",
+    "flipper",
+    "busy",
+    "tie_a",
+    "tie_b",
+    "liquidated",
+    "old_holder",
+    "twap_gap",
+    "isolated_and_spot",
+    "flat",
+    "at_the_minimum",
+];
+
+/// The address of the stand-in's fixture wallet `label`.
+pub fn fixture_wallet(label: &str) -> &'static str {
+    standin::hyperliquid::WALLETS
+        .iter()
+        .find(|w| w.label == label)
+        .unwrap_or_else(|| panic!("no fixture wallet {label}"))
+        .address
 }

@@ -332,6 +332,7 @@ async fn a_retry_the_budget_s_headroom_cannot_afford_is_not_sent() {
             instances: 1,
             requests,
             klines_weight: 0,
+            hyperliquid_weight: 0,
         })
     };
     // 9 per path plans 9 and allows 10 with the headroom: one retry fits. 1 per path plans 1 and

@@ -60,10 +60,16 @@ fn position_of<'a>(positions: &'a [Position], wallet: &str, coin: &str) -> &'a P
 async fn the_cohort_and_its_positions_are_the_stand_in_s_to_the_cent_and_a_repeat_is_free() {
     let (standin, client) = setup().await;
     let warm = WalletsWarm::default();
-    let read = warm
-        .read(&client, &TrackingSource::default(), false, DEMO_NOW_MS)
-        .await
-        .unwrap();
+    let fetched = warm
+        .read(
+            &client,
+            &TrackingSource::default(),
+            false,
+            false,
+            DEMO_NOW_MS,
+        )
+        .await;
+    let (report, read) = (fetched.report, fetched.result.unwrap());
     // The rule by hand over the fixture leaderboard (accountValue ≥ 100,000, allTime and month pnl
     // > 0, not the HLP vault; month pnl descending, ties by address).
     let want: Vec<&str> = [
@@ -106,24 +112,24 @@ async fn the_cohort_and_its_positions_are_the_stand_in_s_to_the_cent_and_a_repea
         );
     }
     // One leaderboard, one asset-context and one state request per wallet.
-    assert_eq!(read.report.requests as usize, 2 + want.len());
+    assert_eq!(report.requests as usize, 2 + want.len());
     let sent = standin.request_count();
     let again = warm
         .read(
             &client,
             &TrackingSource::default(),
             false,
+            false,
             DEMO_NOW_MS + 60_000,
         )
-        .await
-        .unwrap();
+        .await;
     assert!(again.from_memo);
     assert_eq!(
         standin.request_count(),
         sent,
         "positions kept until the 5-minute boundary"
     );
-    assert_eq!(again.positions, read.positions);
+    assert_eq!(again.result.unwrap().positions, read.positions);
 
     // A token row recomputed by hand from the served positions: BTC's longs and shorts.
     let rows = token_rows(&read.positions, Fixed(0), 1);
@@ -155,8 +161,15 @@ async fn holds_are_read_from_the_fills_as_each_fixture_case_says() {
     let (standin, client) = setup().await;
     let warm = WalletsWarm::default();
     let read = warm
-        .read(&client, &TrackingSource::default(), true, DEMO_NOW_MS)
+        .read(
+            &client,
+            &TrackingSource::default(),
+            true,
+            false,
+            DEMO_NOW_MS,
+        )
         .await
+        .result
         .unwrap();
     let anchor = hl::anchor(DEMO_NOW_MS);
     let held = |label: &str, coin: &str| {

@@ -142,6 +142,19 @@ def test_every_event_is_a_get_on_a_key_protected_rest_api(api_events, apis):
         assert event_required is True, f"{where}: x-api-key must be required"
 
 
+def test_the_only_scheduled_event_is_the_wallets_sweep_as_in_events(repo_root, functions):
+    """Every minute, WalletsFunction is invoked with events/wallets-sweep.json (a REST event of
+    /v1/wallets the handler answers like a call): the fills sweep advances without callers."""
+    scheduled = [(fn, name, ev["Properties"]) for fn, props in functions.items()
+                 for name, ev in (props.get("Events") or {}).items() if ev.get("Type") == "Schedule"]
+    assert [(fn, name) for fn, name, _ in scheduled] == [("WalletsFunction", "Sweep")]
+    props = scheduled[0][2]
+    assert props["Schedule"] == "rate(1 minute)"
+    sent = json.loads(props["Input"])
+    assert sent == json.loads((repo_root / "events/wallets-sweep.json").read_text())
+    assert sent["path"] == "/v1/wallets" and sent["httpMethod"] == "GET"
+
+
 def test_routes_are_unique(api_events):
     routes = [ev["properties"]["Path"] for ev in api_events]
     assert len(routes) == len(set(routes)), routes
@@ -181,6 +194,38 @@ def _openapi_routes(repo_root: Path) -> set[str]:
 
 def test_openapi_paths_equal_template_routes(repo_root, api_events):
     assert _openapi_routes(repo_root) == set(_template_routes(api_events))
+
+
+def test_every_json_example_is_valid_against_its_response_schema(repo_root):
+    """An example a client copies must be an answer the schema accepts (the served answers are
+    checked against the same schemas by the e2e tests)."""
+    from jsonschema import Draft202012Validator
+
+    document = yaml.safe_load((repo_root / "openapi.yaml").read_text())
+
+    def deref(node):
+        while isinstance(node, dict) and "$ref" in node:
+            target = document
+            for part in node["$ref"][2:].split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    checked, failures = 0, []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in (operation.get("responses") or {}).items():
+                media = (deref(response).get("content") or {}).get("application/json")
+                if not media or "schema" not in media:
+                    continue
+                validator = Draft202012Validator({**media["schema"], "components": document["components"]})
+                for name, example in (media.get("examples") or {}).items():
+                    checked += 1
+                    for error in validator.iter_errors(deref(example)["value"]):
+                        failures.append(f"{method.upper()} {path} {status} {name}: {list(error.absolute_path)} "
+                                        f"{error.message[:200]}")
+    assert checked > 100, checked
+    assert not failures, "\n".join(failures)
 
 
 # --------------------------------------------------------------------------- functions

@@ -119,6 +119,9 @@ def serve(standin, log_path: pathlib.Path, extra_env: list[str], warm: list[tupl
             # The stand-in serves every venue on its own paths.
             *[a for v in ("BINANCE", "OKX", "BYBIT", "GATE", "BITGET")
               for a in ("--env-var", f"{v}_BASE_URL={standin.base_url}")],
+            # and Hyperliquid's info API and leaderboard (/v1/wallets).
+            "--env-var", f"HYPERLIQUID_BASE_URL={standin.base_url}",
+            "--env-var", f"HYPERLIQUID_STATS_URL={standin.base_url}",
             "--env-var", "RUST_LOG=info",
             *extra_env,
         ],

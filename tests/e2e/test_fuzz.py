@@ -31,12 +31,19 @@ def wait_until_every_route_serves(api):
     """Every documented route answers once before fuzzing (`cargo lambda watch` compiles a
     function on its first call), and none is still quiet after an earlier test's injected
     429/418 (a few seconds at most)."""
-    routes = yaml.safe_load((ROOT / "openapi.yaml").read_text())["paths"]
+    document = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    routes = document["paths"]
+
+    def resolved(p):
+        return document["components"]["parameters"][p["$ref"].rsplit("/", 1)[-1]] if "$ref" in p else p
     deadline = time.time() + 20
     for route, item in routes.items():
         while True:
             if "get" in item:
-                r = requests.get(f"{api}{route}", timeout=900)
+                # A required parameter (only /v1/wallets/positions' coin) gets its example.
+                parameters = [resolved(p) for p in item["get"].get("parameters", [])]
+                required = {p["name"]: p.get("example", "BTC") for p in parameters if p.get("required")}
+                r = requests.get(f"{api}{route}", params=required, timeout=900)
             else:  # /v1/mcp: one JSON-RPC request
                 r = requests.post(f"{api}{route}", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
                                   headers={"accept": "application/json, text/event-stream",

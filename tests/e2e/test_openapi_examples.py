@@ -6,7 +6,9 @@ import pytest
 import requests
 
 ROUTES = ["/v1/positioning", "/v1/divergence", "/v1/history", "/v1/signal", "/v1/screener", "/v1/exchanges",
-          "/v1/track-record", "/v1/meta"]
+          "/v1/track-record", "/v1/meta", "/v1/wallets", "/v1/wallets/positions"]
+# What each route is asked with (its note does not depend on it).
+NOTE_PARAMS = {"/v1/meta": {}, "/v1/screener": {}, "/v1/wallets": {}}
 THRESHOLD = 8.0
 
 
@@ -49,7 +51,7 @@ def reads(data):
 
 @pytest.mark.parametrize("route", ROUTES)
 def test_every_example_note_is_the_served_note(api, schemas, route):
-    served = requests.get(f"{api}{route}", params={} if route in ("/v1/meta", "/v1/screener") else {"coin": "BTC"},
+    served = requests.get(f"{api}{route}", params=NOTE_PARAMS.get(route, {"coin": "BTC"}),
                           timeout=60).json()["data"]["note"]
     shown = examples(schemas, route)
     assert shown, f"{route} has no 200 example"

@@ -51,12 +51,12 @@ mod tests {
         assert_eq!(d["defaults"]["history_limit"], 48);
         assert_eq!(d["defaults"]["period"], "5m");
         assert_eq!(d["limits"]["history_limit_max"], 500);
-        assert_eq!(d["endpoints"].as_object().unwrap().len(), 10);
+        assert_eq!(d["endpoints"].as_object().unwrap().len(), 12);
         assert_eq!(d["endpoints"]["GET /v1/meta"], "This document.");
         assert!(d["endpoints"]["GET /v1/exchanges"]
             .as_str()
             .is_some_and(|s| s.contains("Sentiment Divergence Score")));
-        assert_eq!(d["routes"].as_array().unwrap().len(), 10);
+        assert_eq!(d["routes"].as_array().unwrap().len(), 12);
         assert_eq!(
             (&d["routes"][9]["method"], &d["routes"][9]["path"]),
             (&"POST".into(), &"/v1/mcp".into())

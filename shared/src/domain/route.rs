@@ -1,4 +1,4 @@
-//! Every route of the API, once: its path and, for each function that reads Binance, its share
+//! Every route of the API, once: its path and, for each function that reads a venue, its share
 //! of the capacity plan. Values only: `upstream::budget` turns a share into an instance's budget
 //! (and says why the plan is what it is), each endpoint names its route from here, `/v1/meta`
 //! lists [`ROUTES`], and `scripts/lambda_cluster.py` reads each share's `instances` from this file
@@ -15,6 +15,8 @@ pub struct Share {
     pub requests: u32,
     /// Binance klines weight per minute, for one instance.
     pub klines_weight: u32,
+    /// Hyperliquid info weight per rolling minute, for one instance (the wallet routes).
+    pub hyperliquid_weight: u32,
 }
 
 // The plan. `instances`: what the tiers' full load keeps busy at once (71 req/s, an answer ~1 ms
@@ -35,18 +37,21 @@ pub const POSITIONING: Share = Share {
     instances: 2,
     requests: 100,
     klines_weight: 0,
+    hyperliquid_weight: 0,
 };
 pub const DIVERGENCE: Share = Share {
     route: "/v1/divergence",
     instances: 2,
     requests: 100,
     klines_weight: 0,
+    hyperliquid_weight: 0,
 };
 pub const HISTORY: Share = Share {
     route: "/v1/history",
     instances: 2,
     requests: 120,
     klines_weight: 0,
+    hyperliquid_weight: 0,
 };
 /// `/v1/meta` reads no venue: it has no share.
 pub const META: &str = "/v1/meta";
@@ -55,30 +60,35 @@ pub const SIGNAL: Share = Share {
     instances: 2,
     requests: 120,
     klines_weight: 0,
+    hyperliquid_weight: 0,
 };
 pub const SCREENER: Share = Share {
     route: "/v1/screener",
     instances: 2,
     requests: 160,
     klines_weight: 0,
+    hyperliquid_weight: 0,
 };
 pub const EXCHANGES: Share = Share {
     route: "/v1/exchanges",
     instances: 1,
     requests: 50,
     klines_weight: 0,
+    hyperliquid_weight: 0,
 };
 pub const TRACK_RECORD: Share = Share {
     route: "/v1/track-record",
     instances: 1,
     requests: 70,
     klines_weight: 1_500,
+    hyperliquid_weight: 0,
 };
 pub const CHART: Share = Share {
     route: "/v1/chart",
     instances: 1,
     requests: 70,
     klines_weight: 0,
+    hyperliquid_weight: 0,
 };
 /// `POST /v1/mcp`: the data routes as Model Context Protocol tools, each answered by the route's
 /// own handler from this function's one share.
@@ -87,10 +97,31 @@ pub const MCP: Share = Share {
     instances: 1,
     requests: 110,
     klines_weight: 600,
+    hyperliquid_weight: 0,
 };
 
-/// The capacity model: every function that reads Binance, with its share.
-pub const CAPACITY_MODEL: [Share; 9] = [
+// The wallet routes read Hyperliquid only. Its limit is 1,200 weight per rolling minute per IP;
+// the plan is 1,080 (`upstream::hyperliquid::PLANNED_WEIGHT`), split so one instance of each
+// function that reads it stays within it: a cold instance spends 140 (asset contexts 20, 60
+// wallets' positions 120) and the rest advances the fills sweep (~20–25 a wallet), so /v1/wallets,
+// which the scheduled sweep also runs, has the most.
+pub const WALLETS: Share = Share {
+    route: "/v1/wallets",
+    instances: 1,
+    requests: 0,
+    klines_weight: 0,
+    hyperliquid_weight: 720,
+};
+pub const WALLET_POSITIONS: Share = Share {
+    route: "/v1/wallets/positions",
+    instances: 1,
+    requests: 0,
+    klines_weight: 0,
+    hyperliquid_weight: 360,
+};
+
+/// The capacity model: every function that reads a venue, with its share.
+pub const CAPACITY_MODEL: [Share; 11] = [
     POSITIONING,
     DIVERGENCE,
     HISTORY,
@@ -100,11 +131,13 @@ pub const CAPACITY_MODEL: [Share; 9] = [
     TRACK_RECORD,
     CHART,
     MCP,
+    WALLETS,
+    WALLET_POSITIONS,
 ];
 
 /// Every route, in the order `/v1/meta` lists them; kept in step with template.yaml, the router
 /// config and openapi.yaml by the consistency test.
-pub const ROUTES: [&str; 10] = [
+pub const ROUTES: [&str; 12] = [
     POSITIONING.route,
     DIVERGENCE.route,
     HISTORY.route,
@@ -115,6 +148,8 @@ pub const ROUTES: [&str; 10] = [
     TRACK_RECORD.route,
     CHART.route,
     MCP.route,
+    WALLETS.route,
+    WALLET_POSITIONS.route,
 ];
 
 /// The share of the function serving `route` (`None`: it makes no upstream request, like

@@ -75,7 +75,7 @@ pub struct CohortInfo {
     pub description: &'static str,
 }
 
-const ENDPOINTS: [Endpoint; 10] = [
+const ENDPOINTS: [Endpoint; 12] = [
     Endpoint {
         path: super::positioning::ROUTE,
         method: "GET",
@@ -125,6 +125,16 @@ const ENDPOINTS: [Endpoint; 10] = [
         path: super::MCP_ROUTE,
         method: "POST",
         description: "A stateless Model Context Protocol server (Streamable HTTP, JSON answers): the data routes as tools for AI agents, each tool call answered by its route with the same validation and numbers.",
+    },
+    Endpoint {
+        path: super::wallets::ROUTE,
+        method: "GET",
+        description: "Smart money by wallet: the most profitable Hyperliquid wallets' positions per token (count beside money, LONG/SHORT/NEUTRAL at 55%), with hold times, changes and money flow from their fills on request; CSV with format=csv.",
+    },
+    Endpoint {
+        path: super::wallet_positions::ROUTE,
+        method: "GET",
+        description: "The tracked wallets' positions behind one token's row (coin required), largest notional first, each with its opening and hold from the wallet's fills.",
     },
 ];
 

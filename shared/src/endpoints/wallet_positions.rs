@@ -1,17 +1,20 @@
 //! `GET /v1/wallets/positions?coin=BTC`: the tracked wallets' positions behind one token's row,
-//! largest notional first, each with how long it has been held. (Issue 20: not served yet.)
-
-use std::collections::HashMap;
+//! largest notional first, each with how long it has been held.
 
 use serde::Serialize;
 
-use super::Query;
-use crate::domain::wallet::{FillHistory, Position, Px, Size, Usd};
+use super::wallets::{wallet_errors, Coverage, WalletError, WalletsInput};
+use super::{Query, NOT_ADVICE};
+use crate::domain::route;
+use crate::domain::wallet::{Position, Px, Size, Usd};
 use crate::domain::{names, ApiError, Fixed, Symbol};
 use crate::maths::wallets::hold;
 use crate::upstream::hyperliquid::warm::TrackedWallets;
 use crate::upstream::wire::amount;
+use crate::upstream::Age;
 
+pub const ROUTE: &str = route::WALLET_POSITIONS.route;
+pub const MESSAGE: &str = "Token positions retrieved successfully";
 pub const PARAMS: &[&str] = &["coin", "min_notional_usd", "limit"];
 /// Positions returned: 1 to 200, 50 unless asked.
 pub const MAX_LIMIT: u16 = 200;
@@ -34,7 +37,8 @@ impl PositionsParams {
             .map_err(|_| {
                 ApiError::invalid(
                     "coin",
-                    "coin must be 1 to 20 letters or digits, such as BTC",
+                    "coin must be a token of 1 to 20 letters or digits, such as BTC or kPEPE \
+                     (the coin, not a symbol such as BTCUSDT)",
                 )
             })?
             .coin()
@@ -86,25 +90,42 @@ pub struct WalletPosition {
     pub hold_lower_bound: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Serialize)]
 pub struct PositionsData {
     pub token: String,
     /// The contract's `cohort`: which wallets, and how they were chosen.
     #[serde(rename = "cohort")]
     pub tracked_wallets: TrackedWallets,
+    pub source: &'static str,
+    pub from_memo: bool,
+    pub stale: bool,
+    pub age: Option<Age>,
+    pub note: String,
+    /// Of the wallets holding the token (notional filter applied), how many have known fills:
+    /// the others' holds are null until the sweep reaches them.
+    pub coverage: Coverage,
+    pub count: usize,
     pub positions: Vec<WalletPosition>,
+    /// Tracked wallets whose positions could not be read this time.
+    pub errors: Vec<WalletError>,
+}
+
+fn note() -> String {
+    format!(
+        "The tracked Hyperliquid wallets' positions in the token (the cohort: the leaderboard's, \
+         by the rule stated, not ours), largest notional first. opened_at and hold_hours are \
+         rebuilt from each wallet's fills (null until they are known: see coverage); fills of \
+         TWAP slices may be missing, which can only make a hold a lower bound \
+         (hold_lower_bound). Addresses are public on Hyperliquid. {NOT_ADVICE}"
+    )
 }
 
 /// The tracked wallets' positions in `params.coin` with notional ≥ the filter, largest notional
 /// first (ties: address), at most `limit`; each held since its opening as the wallet's fills say.
-pub fn answer(
-    params: &PositionsParams,
-    tracked_wallets: &TrackedWallets,
-    positions: &[Position],
-    histories: &HashMap<String, FillHistory>,
-    now_ms: i64,
-) -> PositionsData {
-    let mut held: Vec<&Position> = positions
+pub fn answer(params: &PositionsParams, input: &WalletsInput<'_>) -> PositionsData {
+    let (histories, now_ms) = (input.histories, input.now_ms);
+    let mut held: Vec<&Position> = input
+        .positions
         .iter()
         .filter(|p| p.coin.eq_ignore_ascii_case(&params.coin))
         .filter(|p| p.size.0 != 0 && p.notional_usd >= params.min_notional_usd)
@@ -114,40 +135,85 @@ pub fn answer(
             .cmp(&a.notional_usd)
             .then_with(|| a.wallet.cmp(&b.wallet))
     });
+    let mut holding: Vec<&str> = held.iter().map(|p| p.wallet.as_str()).collect();
+    holding.sort_unstable();
+    holding.dedup();
+    let coverage = Coverage {
+        wallets_known: holding
+            .iter()
+            .filter(|w| histories.contains_key(**w))
+            .count() as u32,
+        wallets_holding: holding.len() as u32,
+    };
     held.truncate(usize::from(params.limit));
     let token = held
         .first()
         .map_or_else(|| params.coin.clone(), |p| p.coin.clone());
+    let positions: Vec<WalletPosition> = held
+        .into_iter()
+        .map(|p| {
+            let h = histories
+                .get(&p.wallet)
+                .map(|history| hold(p.size, &p.coin, history, now_ms));
+            WalletPosition {
+                wallet: p.wallet.clone(),
+                side: if p.size.0 > 0 { "long" } else { "short" },
+                size: p.size,
+                notional_usd: p.notional_usd,
+                entry_px: p.entry_px,
+                leverage: p.leverage,
+                unrealized_pnl_usd: p.unrealized_pnl_usd,
+                opened_at: h.and_then(|h| h.opened_at_ms),
+                hold_hours: h.map(|h| h.hours()),
+                hold_lower_bound: h.is_some_and(|h| h.lower_bound),
+            }
+        })
+        .collect();
     PositionsData {
         token,
-        tracked_wallets: tracked_wallets.clone(),
-        positions: held
-            .into_iter()
-            .map(|p| {
-                let h = histories
-                    .get(&p.wallet)
-                    .map(|history| hold(p.size, &p.coin, history, now_ms));
-                WalletPosition {
-                    wallet: p.wallet.clone(),
-                    side: if p.size.0 > 0 { "long" } else { "short" },
-                    size: p.size,
-                    notional_usd: p.notional_usd,
-                    entry_px: p.entry_px,
-                    leverage: p.leverage,
-                    unrealized_pnl_usd: p.unrealized_pnl_usd,
-                    opened_at: h.and_then(|h| h.opened_at_ms),
-                    hold_hours: h.map(|h| h.hours()),
-                    hold_lower_bound: h.is_some_and(|h| h.lower_bound),
-                }
-            })
-            .collect(),
+        tracked_wallets: input.tracked_wallets.clone(),
+        source: input.provenance.source,
+        from_memo: input.provenance.from_memo,
+        stale: input.provenance.stale,
+        age: input.provenance.age,
+        note: note(),
+        coverage,
+        count: positions.len(),
+        positions,
+        errors: wallet_errors(input.failed_wallets),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::wallet::Fill;
+    use crate::domain::wallet::{Fill, FillHistory};
+    use crate::endpoints::screener::Refresh;
+    use crate::upstream::Provenance;
+    use std::collections::HashMap;
+
+    fn input<'a>(
+        tracked_wallets: &'a TrackedWallets,
+        positions: &'a [Position],
+        histories: &'a HashMap<String, FillHistory>,
+        marks: &'a HashMap<String, Px>,
+    ) -> WalletsInput<'a> {
+        WalletsInput {
+            tracked_wallets,
+            positions,
+            histories,
+            marks,
+            failed_wallets: &[],
+            provenance: Provenance {
+                source: "test",
+                from_memo: false,
+                stale: false,
+                age: None,
+            },
+            refresh: Refresh::NotAsked,
+            now_ms: NOW,
+        }
+    }
 
     const H: i64 = 3_600_000;
     const NOW: i64 = 500 * H;
@@ -226,8 +292,14 @@ mod tests {
             },
         );
         let p = parse(&[("coin", "KPEPE"), ("min_notional_usd", "6000")]).unwrap();
-        let d = answer(&p, &tracked, &positions, &histories, NOW);
+        let marks = HashMap::new();
+        let d = answer(&p, &input(&tracked, &positions, &histories, &marks));
         assert_eq!(d.token, "kPEPE");
+        assert_eq!(
+            (d.coverage.wallets_known, d.coverage.wallets_holding),
+            (2, 2),
+            "0xc is under the filter"
+        );
         type Row<'a> = (&'a str, &'a str, Option<i64>, Option<Fixed<1>>, bool);
         let rows: Vec<Row<'_>> = d
             .positions
@@ -251,14 +323,17 @@ mod tests {
                 ("0xa", "long", None, Some(Fixed(1_680)), true),
             ]
         );
+        let none = HashMap::new();
         let d = answer(
             &parse(&[("coin", "KPEPE"), ("limit", "1")]).unwrap(),
-            &tracked,
-            &positions,
-            &HashMap::new(),
-            NOW,
+            &input(&tracked, &positions, &none, &marks),
         );
         assert_eq!(d.positions.len(), 1);
+        assert_eq!(
+            (d.coverage.wallets_known, d.coverage.wallets_holding),
+            (0, 3),
+            "coverage counts every holder, not only the rows the limit keeps"
+        );
         assert_eq!(
             (d.positions[0].hold_hours, d.positions[0].opened_at),
             (None, None),

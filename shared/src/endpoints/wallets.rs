@@ -1,15 +1,17 @@
 //! `GET /v1/wallets`: smart money by wallet — the tracked Hyperliquid wallets' positions per token
 //! (count beside money), with hold times, changes and confidence on request. This module holds
-//! the parameters and their rules; the maths is `maths::wallets`. (Issue 20: the route, its
-//! fetching and its answer are not served yet.)
+//! the parameters and their rules and the answer; the maths is `maths::wallets`, the reading
+//! `upstream::hyperliquid::warm`.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::screener::{CoinErrorDetail, Refresh};
 use super::{Format, Query, NOT_ADVICE};
 use crate::domain::error::printable;
 use crate::domain::names::{self, boolean, one_of, set_of};
+use crate::domain::route;
 use crate::domain::wallet::{FillHistory, Position, Px, Usd};
 use crate::domain::{ApiError, CoinList, Fixed, Pct};
 use crate::maths::screener::{ChangeWindow, SortOrder};
@@ -17,10 +19,13 @@ use crate::maths::wallets::{
     changes, confidence, hold, hold_summary, token_rows, Changes, Confidence, HoldSummary,
     TokenRow, WalletCoin,
 };
-use crate::upstream::hyperliquid::warm::TrackedWallets;
+use crate::render::CsvFile;
+use crate::upstream::hyperliquid::warm::{TrackedWallets, WalletsRead};
 use crate::upstream::wire::amount;
 use crate::upstream::Provenance;
 
+pub const ROUTE: &str = route::WALLETS.route;
+pub const MESSAGE: &str = "Wallet positions retrieved successfully";
 pub const PARAMS: &[&str] = &[
     "coins",
     "min_notional_usd",
@@ -244,11 +249,56 @@ pub struct WalletsInput<'a> {
     pub positions: &'a [Position],
     pub histories: &'a HashMap<String, FillHistory>,
     pub marks: &'a HashMap<String, Px>,
+    /// Tracked wallets whose positions could not be read this time (listed in `errors`).
+    pub failed_wallets: &'a [(String, ApiError)],
     pub provenance: Provenance,
+    pub refresh: Refresh,
     pub now_ms: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+impl<'a> WalletsInput<'a> {
+    /// What `read` gathered, as of `now_ms`.
+    pub fn of(
+        read: &'a WalletsRead,
+        provenance: Provenance,
+        refresh: Refresh,
+        now_ms: i64,
+    ) -> Self {
+        WalletsInput {
+            tracked_wallets: &read.tracked_wallets,
+            positions: &read.positions,
+            histories: &read.histories,
+            marks: &read.marks,
+            failed_wallets: &read.failed_wallets,
+            provenance,
+            refresh,
+            now_ms,
+        }
+    }
+}
+
+/// A tracked wallet whose positions could not be read: its rows lack it (listed, never fatal).
+#[derive(Serialize)]
+pub struct WalletError {
+    pub wallet: String,
+    pub error: CoinErrorDetail,
+}
+
+/// Each of `failed` as the answer lists it.
+pub fn wallet_errors(failed: &[(String, ApiError)]) -> Vec<WalletError> {
+    failed
+        .iter()
+        .map(|(wallet, e)| WalletError {
+            wallet: wallet.clone(),
+            error: CoinErrorDetail {
+                code: e.code(),
+                message: e.to_string(),
+            },
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
 pub struct WalletsData {
     /// The contract's `cohort`: which wallets, and how they were chosen.
     #[serde(rename = "cohort")]
@@ -258,12 +308,16 @@ pub struct WalletsData {
     pub stale: bool,
     pub age: Option<crate::upstream::Age>,
     pub note: String,
+    /// What became of `refresh=true`: honoured at most once per 5 minutes per API key.
+    pub refresh: Refresh,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coverage: Option<Coverage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change_window: Option<&'static str>,
     pub count: usize,
     pub tokens: Vec<TokenAnswer>,
+    /// Tracked wallets whose positions could not be read this time.
+    pub errors: Vec<WalletError>,
 }
 
 /// The answer: a row per token (filters, then the asked extras, then order, pins and limit).
@@ -373,11 +427,78 @@ pub fn answer(params: &WalletsParams, input: &WalletsInput<'_>) -> WalletsData {
         stale: input.provenance.stale,
         age: input.provenance.age,
         note: note(),
+        refresh: input.refresh,
         coverage,
         change_window: params.changes.map(ChangeWindow::as_str),
         count: tokens.len(),
         tokens,
+        errors: wallet_errors(input.failed_wallets),
     }
+}
+
+/// `format=csv`: a row per token, the JSON row's fields and those of what was asked beside it
+/// (`confidence` is the score and `strength` its word, as in the screener's file); a part a token
+/// lacks (no known hold) is empty cells.
+pub fn csv_columns(params: &WalletsParams) -> Vec<&'static str> {
+    let mut columns = vec![
+        "token",
+        "traders",
+        "long_positions",
+        "short_positions",
+        "position_long_pct",
+        "money_long_pct",
+        "position",
+        "long_notional_usd",
+        "short_notional_usd",
+        "net_notional_usd",
+    ];
+    if params.include_hold_times {
+        columns.extend([
+            "avg_hold_hours",
+            "median_hold_hours",
+            "signal_duration",
+            "hold_lower_bound",
+        ]);
+    }
+    if params.changes.is_some() {
+        columns.extend([
+            "position_change_pp",
+            "money_flow_usd",
+            "changes_incomplete_wallets",
+        ]);
+    }
+    if params.include_confidence {
+        columns.extend(["confidence", "strength"]);
+    }
+    columns
+}
+
+/// The tokens as a CSV file named `wallets.csv`.
+pub fn csv(data: &WalletsData, params: &WalletsParams) -> Result<CsvFile, ApiError> {
+    use serde_json::Value;
+    let columns = csv_columns(params);
+    let lines: Vec<Value> = data
+        .tokens
+        .iter()
+        .map(|t| {
+            let mut fields: serde_json::Map<String, Value> = columns
+                .iter()
+                .map(|c| (c.to_string(), Value::Null))
+                .collect();
+            if let Ok(Value::Object(json)) = serde_json::to_value(t) {
+                for (name, value) in json {
+                    if name == "confidence" {
+                        fields.insert("confidence".into(), value["score"].clone());
+                        fields.insert("strength".into(), value["strength"].clone());
+                    } else if fields.contains_key(&name) {
+                        fields.insert(name, value);
+                    }
+                }
+            }
+            Value::Object(fields)
+        })
+        .collect();
+    CsvFile::new("wallets.csv".to_string(), &columns, &lines)
 }
 
 /// The sort key of `t` (larger first under `desc`); `None` sorts last either way.
@@ -607,12 +728,14 @@ mod tests {
                     positions: &positions,
                     histories: &histories,
                     marks: &marks,
+                    failed_wallets: &[],
                     provenance: Provenance {
                         source: "test",
                         from_memo: false,
                         stale: false,
                         age: None,
                     },
+                    refresh: Refresh::NotAsked,
                     now_ms: NOW,
                 },
             )

@@ -175,32 +175,40 @@ pub struct HoldSummary {
 
 /// The mean and median of `holds` (computed on milliseconds, rounded once), and the duration
 /// class of the median: < 6 h `ultra-short-term`, 6 h to < 24 h `short-term`, 24 h to 168 h
-/// `medium-term`, > 168 h `long-term`. `None` for no holds.
+/// `medium-term`, > 168 h `long-term`. A median that is only a lower bound (a hold at the middle
+/// is) is strictly more than its value: exactly 168 h is then `long-term` (the position was open
+/// before the span looked at began). `None` for no holds.
 pub fn hold_summary(holds: &[Hold]) -> Option<HoldSummary> {
     if holds.is_empty() {
         return None;
     }
-    let mut ms: Vec<i128> = holds.iter().map(|h| i128::from(h.held_ms)).collect();
-    ms.sort_unstable();
-    let n = ms.len();
-    let (median_sum, median_n) = if n % 2 == 1 {
-        (ms[n / 2], 1)
+    let mut sorted: Vec<(i128, bool)> = holds
+        .iter()
+        .map(|h| (i128::from(h.held_ms), h.lower_bound))
+        .collect();
+    sorted.sort_unstable();
+    let n = sorted.len();
+    let middle = if n % 2 == 1 {
+        &sorted[n / 2..=n / 2]
     } else {
-        (ms[n / 2 - 1] + ms[n / 2], 2)
+        &sorted[n / 2 - 1..=n / 2]
     };
+    let median_sum: i128 = middle.iter().map(|(ms, _)| ms).sum();
+    let median_n = middle.len() as i128;
+    let at_least = middle.iter().any(|(_, lower)| *lower);
     let median_ms2 = median_sum * 2 / median_n; // twice the median, exactly
     let hour2 = 2 * i128::from(HOUR_MS);
     let signal_duration = if median_ms2 < 6 * hour2 {
         "ultra-short-term"
     } else if median_ms2 < 24 * hour2 {
         "short-term"
-    } else if median_ms2 <= 168 * hour2 {
+    } else if median_ms2 < 168 * hour2 || (median_ms2 == 168 * hour2 && !at_least) {
         "medium-term"
     } else {
         "long-term"
     };
     Some(HoldSummary {
-        avg_hold_hours: hours(ms.iter().sum(), n as i128),
+        avg_hold_hours: hours(sorted.iter().map(|(ms, _)| ms).sum(), n as i128),
         median_hold_hours: hours(median_sum, median_n),
         signal_duration,
         hold_lower_bound: holds.iter().any(|h| h.lower_bound),
@@ -513,6 +521,12 @@ mod tests {
                 "medium-term",
                 "long-term"
             ]
+        );
+        // At least 168 h (the fills looked at end before the opening): more than 168 h, long.
+        let at_least = |ms| hold_summary(&[held(ms, true)]).unwrap().signal_duration;
+        assert_eq!(
+            [at_least(168 * H - 1), at_least(168 * H)],
+            ["medium-term", "long-term"]
         );
         assert_eq!(hold_summary(&[]), None);
     }

@@ -143,8 +143,22 @@ pub const STANDIN_SOURCE: &str =
 /// What every answer's `source` says for data read from the venue of `facts` at `base_url`
 /// (`None`: its `default_base_url`): the venue's own label, or loudly that it is not the venue.
 pub fn source_label(facts: &VenueFacts, base_url: Option<&str>) -> &'static str {
-    let Some(base_url) = base_url.filter(|u| *u != facts.default_base_url) else {
-        return facts.label;
+    label_at(
+        (facts.label, facts.relayed_label),
+        facts.default_base_url,
+        base_url,
+    )
+}
+
+/// `labels.0` (the venue's own) when `base_url` is `default_base_url` or `None`,
+/// [`STANDIN_SOURCE`] on a loopback host, else `labels.1` (relayed).
+pub fn label_at(
+    labels: (&'static str, &'static str),
+    default_base_url: &str,
+    base_url: Option<&str>,
+) -> &'static str {
+    let Some(base_url) = base_url.filter(|u| *u != default_base_url) else {
+        return labels.0;
     };
     let host = base_url
         .split("://")
@@ -156,7 +170,7 @@ pub fn source_label(facts: &VenueFacts, base_url: Option<&str>) -> &'static str 
     if matches!(host, "localhost" | "[") || host.starts_with("127.") {
         STANDIN_SOURCE
     } else {
-        facts.relayed_label
+        labels.1
     }
 }
 

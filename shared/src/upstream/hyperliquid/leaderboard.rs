@@ -65,11 +65,19 @@ impl TrackingRule {
 
     /// The rule in words, for an answer's `cohort.rule`.
     pub fn describe(&self) -> String {
+        let usd = self.min_account_value_usd.to_string();
+        let usd = match usd.split_once('.') {
+            Some((whole, frac)) if frac.trim_end_matches('0').is_empty() => whole.to_string(),
+            Some((whole, frac)) => format!("{whole}.{}", frac.trim_end_matches('0')),
+            None => usd,
+        };
+        let excluded = match self.excluded.len() {
+            1 => "1 excluded address".to_string(),
+            n => format!("{n} excluded addresses"),
+        };
         format!(
-            "Hyperliquid leaderboard: accountValue >= {} USD, allTime pnl > 0, month pnl > 0, \
-             {} address(es) excluded; the {} with the largest month pnl",
-            self.min_account_value_usd,
-            self.excluded.len(),
+            "Hyperliquid leaderboard: accountValue >= {usd} USD, allTime pnl > 0, month pnl > 0, \
+             not one of {excluded}; the {} with the largest month pnl (ties: address)",
             self.size
         )
     }
@@ -343,3 +351,26 @@ pub fn select(body: &[u8], rule: &TrackingRule) -> Result<Vec<LeaderboardRow>, B
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod describe_tests {
+    use super::*;
+
+    #[test]
+    fn the_rule_is_stated_in_plain_numbers() {
+        assert_eq!(
+            TrackingRule::default().describe(),
+            "Hyperliquid leaderboard: accountValue >= 100000 USD, allTime pnl > 0, month pnl > 0, \
+             not one of 1 excluded address; the 60 with the largest month pnl (ties: address)"
+        );
+        let rule = TrackingRule::new(Fixed(2_500_500_000), 10, &[]);
+        assert!(
+            rule.describe().contains(">= 2500.5 USD"),
+            "{}",
+            rule.describe()
+        );
+        assert!(rule
+            .describe()
+            .contains("not one of 0 excluded addresses; the 10 "));
+    }
+}

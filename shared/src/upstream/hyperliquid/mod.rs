@@ -67,6 +67,10 @@ pub const INFO_PATH: &str = "/info";
 pub const LEADERBOARD_PATH: &str = "/Mainnet/leaderboard";
 /// How a message names it.
 pub const NAME: &str = "Hyperliquid";
+/// What an answer's `source` says for data read from Hyperliquid itself, and through another
+/// configured host.
+pub const LABEL: &str = "hyperliquid_info_api";
+pub const RELAYED_LABEL: &str = "hyperliquid_info_api via a configured upstream";
 
 /// Quiet this long after a 429 (Hyperliquid sends no Retry-After): its weight window.
 pub const DEFAULT_RETRY_AFTER_429_SECS: u64 = 60;
@@ -144,6 +148,8 @@ pub struct Hyperliquid {
     http: reqwest::Client,
     info_url: String,
     leaderboard_url: String,
+    /// What the answers' `source` says ([`super::label_at`] of the info URL).
+    pub source: &'static str,
     pub quiet: Quiet,
     pub budget: Budget,
 }
@@ -161,6 +167,11 @@ impl Hyperliquid {
         Hyperliquid {
             http,
             info_url: trim(base_url.unwrap_or(DEFAULT_BASE_URL)) + INFO_PATH,
+            source: super::label_at(
+                (LABEL, RELAYED_LABEL),
+                DEFAULT_BASE_URL,
+                base_url.map(|u| u.trim_end_matches('/')),
+            ),
             leaderboard_url: trim(stats_url.unwrap_or(DEFAULT_STATS_URL)) + LEADERBOARD_PATH,
             quiet: Quiet::default(),
             budget,

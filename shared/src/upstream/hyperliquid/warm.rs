@@ -17,10 +17,12 @@ use super::leaderboard::TrackingSource;
 use super::parse::{self, Num};
 use super::{deadline, Hyperliquid};
 use crate::domain::wallet::{Fill, FillHistory, Position, Px, Usd};
+use crate::domain::Period;
 use crate::domain::{ApiError, Fixed};
 use crate::maths::stats::div_round;
 use crate::upstream::fanout::join_all;
-use crate::upstream::UpstreamReport;
+use crate::upstream::memo::{age, STALE_LIMIT_MS};
+use crate::upstream::{Age, Fetched, UpstreamReport};
 
 /// How long the tracked wallets read from the leaderboard are kept.
 pub const TRACKED_FOR_MS: i64 = 3_600_000;
@@ -66,17 +68,17 @@ pub struct WalletsRead {
     /// Wallets whose positions could not be read this time: listed, never fatal; the answer is
     /// then not to be kept as if complete.
     pub failed_wallets: Vec<(String, ApiError)>,
-    /// Everything was answered from this instance's memo.
-    pub from_memo: bool,
-    pub report: UpstreamReport,
+    /// Some wallets' positions could not be read again and were answered from what was read
+    /// before (within the stale limit): the oldest of them.
+    pub stale: Option<Age>,
 }
 
 #[derive(Default)]
 struct Kept {
     tracked_wallets: Option<(i64, TrackedWallets)>,
     marks: Option<(i64, HashMap<String, Px>)>,
-    /// Per wallet: the boundary its positions are valid until, and them.
-    positions: HashMap<String, (i64, Vec<Position>)>,
+    /// Per wallet: the boundary its positions are valid until, when they were read, and them.
+    positions: HashMap<String, (i64, i64, Vec<Position>)>,
     /// Per wallet: when its fills were read, and them.
     fills: HashMap<String, (i64, FillHistory)>,
 }
@@ -97,22 +99,47 @@ impl WalletsWarm {
     }
 
     /// The tracked wallets, the marks and every tracked wallet's positions; with `fills`, as many holding
-    /// wallets' fills as the weight budget affords, largest notional first.
+    /// wallets' fills as the weight budget affords, largest notional first. `fresh` (a refresh
+    /// honoured) reads the marks and positions again even where they are kept.
     pub async fn read(
         &self,
         hl: &Hyperliquid,
         source: &TrackingSource,
         fills: bool,
+        fresh: bool,
         now_ms: i64,
+    ) -> Fetched<WalletsRead> {
+        let mut reports = Vec::new();
+        let result = self
+            .gather(hl, source, fills, fresh, now_ms, &mut reports)
+            .await;
+        let mut report = UpstreamReport::total(&reports);
+        let stale = result.as_ref().ok().and_then(|r| r.stale);
+        report.stale = stale.is_some();
+        Fetched {
+            from_memo: result.is_ok() && report.requests == 0,
+            result,
+            report,
+            stale,
+        }
+    }
+
+    async fn gather(
+        &self,
+        hl: &Hyperliquid,
+        source: &TrackingSource,
+        fills: bool,
+        fresh: bool,
+        now_ms: i64,
+        reports: &mut Vec<UpstreamReport>,
     ) -> Result<WalletsRead, ApiError> {
         let deadline = deadline();
-        let mut reports = Vec::new();
         let tracked = self
-            .tracked_wallets(hl, source, now_ms, deadline, &mut reports)
+            .tracked_wallets(hl, source, now_ms, deadline, reports)
             .await?;
-        let marks = self.marks(hl, now_ms, deadline, &mut reports).await?;
-        let (positions, failed_wallets) = self
-            .positions(hl, &tracked.wallets, now_ms, deadline, &mut reports)
+        let marks = self.marks(hl, fresh, now_ms, deadline, reports).await?;
+        let (positions, failed_wallets, stale) = self
+            .positions(hl, &tracked.wallets, fresh, now_ms, deadline, reports)
             .await;
         if positions.is_empty()
             && !failed_wallets.is_empty()
@@ -121,20 +148,17 @@ impl WalletsWarm {
             return Err(failed_wallets[0].1.clone());
         }
         let histories = if fills {
-            self.sweep(hl, &positions, now_ms, deadline, &mut reports)
-                .await
+            self.sweep(hl, &positions, now_ms, deadline, reports).await
         } else {
             HashMap::new()
         };
-        let report = UpstreamReport::total(&reports);
         Ok(WalletsRead {
             tracked_wallets: tracked,
             positions,
             marks,
             histories,
             failed_wallets,
-            from_memo: report.requests == 0,
-            report,
+            stale,
         })
     }
 
@@ -176,12 +200,13 @@ impl WalletsWarm {
     async fn marks(
         &self,
         hl: &Hyperliquid,
+        fresh: bool,
         now_ms: i64,
         deadline: Instant,
         reports: &mut Vec<UpstreamReport>,
     ) -> Result<HashMap<String, Px>, ApiError> {
         if let Some((until, marks)) = &self.kept().marks {
-            if now_ms < *until {
+            if now_ms < *until && !fresh {
                 return Ok(marks.clone());
             }
         }
@@ -200,46 +225,65 @@ impl WalletsWarm {
         &self,
         hl: &Hyperliquid,
         wallets: &[String],
+        fresh: bool,
         now_ms: i64,
         deadline: Instant,
         reports: &mut Vec<UpstreamReport>,
-    ) -> (Vec<Position>, Vec<(String, ApiError)>) {
+    ) -> (Vec<Position>, Vec<(String, ApiError)>, Option<Age>) {
         let permits = &Semaphore::new(CONCURRENCY);
         let reads = wallets
             .iter()
             .map(|wallet| async move {
-                if let Some((until, kept)) = self.kept().positions.get(wallet) {
-                    if now_ms < *until {
-                        return (wallet, None, Ok(kept.clone()));
+                let kept = self.kept().positions.get(wallet).cloned();
+                if let Some((until, _, kept)) = &kept {
+                    if now_ms < *until && !fresh {
+                        return (wallet, None, Ok((kept.clone(), None)));
                     }
                 }
                 let _permit = permits.acquire().await.ok();
                 let fetched = hl.clearinghouse_state(wallet, deadline).await;
-                let result = fetched.result.map(|state| {
-                    state
-                        .positions
-                        .into_iter()
-                        .map(|p| position(wallet, p))
-                        .collect::<Vec<_>>()
-                });
-                if let Ok(read) = &result {
-                    self.kept()
-                        .positions
-                        .insert(wallet.clone(), (next_boundary(now_ms), read.clone()));
-                }
+                let result = match fetched.result {
+                    Ok(state) => {
+                        let read: Vec<Position> = state
+                            .positions
+                            .into_iter()
+                            .map(|p| position(wallet, p))
+                            .collect();
+                        self.kept().positions.insert(
+                            wallet.clone(),
+                            (next_boundary(now_ms), now_ms, read.clone()),
+                        );
+                        Ok((read, None))
+                    }
+                    // Remembered rather than refused: the wallet's last positions, if read
+                    // within the stale limit, with their age.
+                    Err(e) => match kept {
+                        Some((_, read_at, kept)) if now_ms - read_at <= STALE_LIMIT_MS => {
+                            Ok((kept, Some(age(Period::M5, read_at, now_ms))))
+                        }
+                        _ => Err(e),
+                    },
+                };
                 (wallet, Some(fetched.report), result)
             })
             .collect();
         let mut positions = Vec::new();
         let mut failed = Vec::new();
+        let mut stale: Option<Age> = None;
         for (wallet, report, result) in join_all(reads).await {
             reports.extend(report);
             match result {
-                Ok(read) => positions.extend(read),
+                Ok((read, aged)) => {
+                    positions.extend(read);
+                    if let Some(a) = aged {
+                        stale =
+                            Some(stale.map_or(a, |s| if a.seconds > s.seconds { a } else { s }));
+                    }
+                }
                 Err(e) => failed.push((wallet.clone(), e)),
             }
         }
-        (positions, failed)
+        (positions, failed, stale)
     }
 
     /// Fills of the wallets holding positions, largest total notional first: the known ones
