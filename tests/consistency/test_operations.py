@@ -25,7 +25,11 @@ def emitted(repo_root):
         return re.findall(r'\("([\w.]+)", "(\w+)"\)', body)
 
     names = {n for n, _ in table("CALL_METRICS")}
-    names |= {f"{v}.{n}" for v in venue_ids(repo_root) for n, _ in table("VENUE_METRICS")}
+    # The venues and Hyperliquid (the wallet routes' upstream, metered the same way).
+    meter = (repo_root / "shared/src/upstream/meter.rs").read_text()
+    hyperliquid = re.search(r'pub const HYPERLIQUID_ID: &str = "([^"]+)";', meter).group(1)
+    upstreams = venue_ids(repo_root) + [hyperliquid]
+    names |= {f"{v}.{n}" for v in upstreams for n, _ in table("VENUE_METRICS")}
     names |= {n for n, _ in table("BUDGET_METRIC")}
     prefix = re.search(r'pub const ERROR_PREFIX: &str = "([^"]+)";', log).group(1)
     # `<venue>.<path>.PathRequests`: the paths are the venues' own; a SEARCH on the suffix shows them all.

@@ -18,6 +18,9 @@
 //! | `<venue>.UpstreamRequests` | Count | requests this call sent to the venue, retries included |
 //! | `<venue>.<path>.PathRequests` | Count | the same per path (its last segment), as limits count |
 //! | `<venue>.RateLimited` | Count | the venue's own rate-limit answers (429, 418, Bybit's 403) |
+//!
+//! `<venue>` is a venue's id or `hyperliquid` (the wallet routes' upstream; its paths are the
+//! info request types and `leaderboard`).
 //! | `binance.BudgetLeftPct` | Percent | the instance's Binance budget left on its tightest path |
 
 use std::io::Write;
@@ -178,7 +181,7 @@ impl<'a> LogLine<'a> {
             }
         }
         for v in venues {
-            let id = v.venue.id();
+            let id = v.upstream.id();
             metrics.push((format!("{id}.UpstreamRequests"), "Count", json!(v.requests)));
             for (path, n) in &v.paths {
                 metrics.push((format!("{id}.{path}.{PATH_METRIC}"), "Count", json!(n)));
@@ -341,7 +344,7 @@ mod tests {
         };
         let venues = [
             VenueMeter {
-                venue: Venue::Binance,
+                upstream: Venue::Binance.into(),
                 requests: 4,
                 paths: vec![
                     ("globalLongShortAccountRatio".into(), 3),
@@ -351,7 +354,7 @@ mod tests {
                 budget_left_pct: Some(7),
             },
             VenueMeter {
-                venue: Venue::Okx,
+                upstream: Venue::Okx.into(),
                 requests: 1,
                 paths: vec![],
                 rate_limited: 0,

@@ -1,6 +1,7 @@
-//! What this instance sent to each venue and what each venue answered, counted as it happens and
-//! taken by the call's one log line, which turns it into metrics (`edge::log`). A Lambda instance
-//! serves one invocation at a time, so what the log line takes is what its call caused.
+//! What this instance sent to each upstream (the venues and Hyperliquid) and what each answered,
+//! counted as it happens and taken by the call's one log line, which turns it into metrics
+//! (`edge::log`). A Lambda instance serves one invocation at a time, so what the log line takes is
+//! what its call caused.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
@@ -23,23 +24,77 @@ const ZERO: Counters = Counters {
     budget_left_pct: AtomicU32::new(UNKNOWN),
 };
 
-static METERS: [Counters; Venue::ALL.len()] = [ZERO; Venue::ALL.len()];
+/// Hyperliquid's id in the metrics (`hyperliquid.UpstreamRequests`, …): the wallet routes'
+/// upstream, not a positioning venue.
+pub const HYPERLIQUID_ID: &str = "hyperliquid";
 
-/// Requests per (venue, path): the path's last segment, as the venues count their limits.
-static PATHS: Mutex<Vec<(Venue, String, u32)>> = Mutex::new(Vec::new());
-
-fn of(venue: Venue) -> &'static Counters {
-    &METERS[venue as usize]
+/// What a meter counts for: a venue, or Hyperliquid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upstream {
+    Venue(Venue),
+    Hyperliquid,
 }
 
-/// One request sent to `venue` at `url` (retries included).
-pub fn sent(venue: Venue, url: &str) {
-    of(venue).requests.fetch_add(1, Ordering::Relaxed);
-    let path = path_name(url);
+impl Upstream {
+    /// Every upstream, in the order a log line lists them.
+    pub const COUNT: usize = Venue::ALL.len() + 1;
+
+    const fn index(self) -> usize {
+        match self {
+            Upstream::Venue(v) => v as usize,
+            Upstream::Hyperliquid => Venue::ALL.len(),
+        }
+    }
+
+    fn all() -> impl Iterator<Item = Upstream> {
+        Venue::ALL
+            .into_iter()
+            .map(Upstream::Venue)
+            .chain([Upstream::Hyperliquid])
+    }
+
+    /// The metric names' prefix: the venue's id, or [`HYPERLIQUID_ID`].
+    pub const fn id(self) -> &'static str {
+        match self {
+            Upstream::Venue(v) => v.id(),
+            Upstream::Hyperliquid => HYPERLIQUID_ID,
+        }
+    }
+}
+
+impl From<Venue> for Upstream {
+    fn from(venue: Venue) -> Self {
+        Upstream::Venue(venue)
+    }
+}
+
+static METERS: [Counters; Upstream::COUNT] = [ZERO; Upstream::COUNT];
+
+/// Requests per (upstream, path): the path's last segment, as the venues count their limits
+/// (Hyperliquid's: the info request's type, or `leaderboard`).
+static PATHS: Mutex<Vec<(Upstream, String, u32)>> = Mutex::new(Vec::new());
+
+fn of(upstream: Upstream) -> &'static Counters {
+    &METERS[upstream.index()]
+}
+
+/// One request sent to `upstream` at `url` (retries included), counted under its path's last
+/// segment.
+pub fn sent(upstream: impl Into<Upstream>, url: &str) {
+    sent_on(upstream.into(), path_name(url));
+}
+
+/// One request sent to `upstream`, counted under `path` (a name the URL does not carry: the
+/// type of a Hyperliquid info request).
+pub fn sent_on(upstream: Upstream, path: &str) {
+    of(upstream).requests.fetch_add(1, Ordering::Relaxed);
     let mut paths = PATHS.lock().unwrap_or_else(|e| e.into_inner());
-    match paths.iter_mut().find(|(v, p, _)| *v == venue && p == path) {
+    match paths
+        .iter_mut()
+        .find(|(u, p, _)| *u == upstream && p == path)
+    {
         Some((_, _, n)) => *n += 1,
-        None => paths.push((venue, path.to_string(), 1)),
+        None => paths.push((upstream, path.to_string(), 1)),
     }
 }
 
@@ -54,20 +109,24 @@ pub fn path_name(url: &str) -> &str {
     path.trim_end_matches('/').rsplit('/').next().unwrap_or("")
 }
 
-/// `venue` answered with its rate limit (its 429, 418 or own form): the step before a ban.
-pub fn rate_limited(venue: Venue) {
-    of(venue).rate_limited.fetch_add(1, Ordering::Relaxed);
+/// `upstream` answered with its rate limit (its 429, 418 or own form): the step before a ban.
+pub fn rate_limited(upstream: impl Into<Upstream>) {
+    of(upstream.into())
+        .rate_limited
+        .fetch_add(1, Ordering::Relaxed);
 }
 
 /// The share of this instance's budget on `venue` left on its tightest path, in percent.
 pub fn budget_left(venue: Venue, pct: u32) {
-    of(venue).budget_left_pct.store(pct, Ordering::Relaxed);
+    of(venue.into())
+        .budget_left_pct
+        .store(pct, Ordering::Relaxed);
 }
 
-/// What one venue saw since the last take.
+/// What one upstream saw since the last take.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VenueMeter {
-    pub venue: Venue,
+    pub upstream: Upstream,
     pub requests: u32,
     /// Requests per path (its last segment), in the order first sent.
     pub paths: Vec<(String, u32)>,
@@ -75,19 +134,19 @@ pub struct VenueMeter {
     pub budget_left_pct: Option<u32>,
 }
 
-/// Every venue that saw something since the last take, in answer order; the counts start again.
+/// Every upstream that saw something since the last take, in answer order; the counts start
+/// again.
 pub fn take() -> Vec<VenueMeter> {
     let paths = std::mem::take(&mut *PATHS.lock().unwrap_or_else(|e| e.into_inner()));
-    Venue::ALL
-        .into_iter()
-        .map(|venue| {
-            let c = of(venue);
+    Upstream::all()
+        .map(|upstream| {
+            let c = of(upstream);
             VenueMeter {
-                venue,
+                upstream,
                 requests: c.requests.swap(0, Ordering::Relaxed),
                 paths: paths
                     .iter()
-                    .filter(|(v, _, _)| *v == venue)
+                    .filter(|(u, _, _)| *u == upstream)
                     .map(|(_, p, n)| (p.clone(), *n))
                     .collect(),
                 rate_limited: c.rate_limited.swap(0, Ordering::Relaxed),
@@ -113,20 +172,30 @@ mod tests {
         );
         rate_limited(Venue::Okx);
         budget_left(Venue::Binance, 37);
+        sent_on(Upstream::Hyperliquid, "clearinghouseState");
+        sent_on(Upstream::Hyperliquid, "clearinghouseState");
+        rate_limited(Upstream::Hyperliquid);
         assert_eq!(
             take(),
             [
                 VenueMeter {
-                    venue: Venue::Binance,
+                    upstream: Upstream::Venue(Venue::Binance),
                     requests: 0,
                     paths: vec![],
                     rate_limited: 0,
                     budget_left_pct: Some(37)
                 },
                 VenueMeter {
-                    venue: Venue::Okx,
+                    upstream: Upstream::Venue(Venue::Okx),
                     requests: 2,
                     paths: vec![("open-interest-history".to_string(), 2)],
+                    rate_limited: 1,
+                    budget_left_pct: None
+                },
+                VenueMeter {
+                    upstream: Upstream::Hyperliquid,
+                    requests: 2,
+                    paths: vec![("clearinghouseState".to_string(), 2)],
                     rate_limited: 1,
                     budget_left_pct: None
                 },

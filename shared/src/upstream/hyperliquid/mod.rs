@@ -55,6 +55,7 @@ use tokio::time::Instant;
 use self::leaderboard::{LeaderboardRow, RowScanner, Selection, TrackingRule};
 use self::parse::{AssetCtx, Classified, ClearinghouseState, Fill, MAX_FILLS_PER_PAGE};
 use super::budget::{Budget, WEIGHT_WINDOW_MS};
+use super::meter::{self, Upstream};
 use super::policy::{self, Attempt, Quiet};
 use super::request::{body_failure, read, send, Answer};
 use super::{Fetched, UpstreamReport};
@@ -361,6 +362,7 @@ impl Hyperliquid {
         requests: &AtomicU32,
     ) -> Attempt<Leaderboard> {
         requests.fetch_add(1, Ordering::Relaxed);
+        meter::sent_on(Upstream::Hyperliquid, "leaderboard");
         let mut response = match send(self.http.get(&self.leaderboard_url), NAME).await {
             Ok(r) => r,
             Err(failed) => return failed.widen(),
@@ -436,7 +438,7 @@ impl Hyperliquid {
             ok
         };
         policy::with_retries_if(what, deadline, afford, || {
-            self.post_once(&body, reserve, &weighed, &reserved_at, requests)
+            self.post_once(what, &body, reserve, &weighed, &reserved_at, requests)
         })
         .await
     }
@@ -444,6 +446,7 @@ impl Hyperliquid {
     /// One attempt: sent, read whole, its weight settled, judged.
     async fn post_once(
         &self,
+        what: &'static str,
         body: &str,
         reserve: u32,
         weighed: &impl Fn(&Answer) -> u32,
@@ -451,6 +454,11 @@ impl Hyperliquid {
         requests: &AtomicU32,
     ) -> Attempt<Vec<u8>> {
         requests.fetch_add(1, Ordering::Relaxed);
+        // Metered per request type (`clearinghouseState`, …): one URL serves them all.
+        meter::sent_on(
+            Upstream::Hyperliquid,
+            what.trim_start_matches("hyperliquid "),
+        );
         let request = self
             .http
             .post(&self.info_url)
@@ -478,6 +486,7 @@ impl Hyperliquid {
         match parse::classify(status, &answer.body) {
             Classified::Ok => ok(&answer.body),
             Classified::RateLimited => {
+                meter::rate_limited(Upstream::Hyperliquid);
                 let secs = answer
                     .retry_after_secs
                     .unwrap_or(DEFAULT_RETRY_AFTER_429_SECS);
