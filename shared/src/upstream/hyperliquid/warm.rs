@@ -34,6 +34,11 @@ pub const FILLS_FOR_MS: i64 = 3_600_000;
 pub const FILLS_LOOKBACK_MS: i64 = 7 * 24 * 3_600_000;
 /// Wallets asked at the same time.
 pub const CONCURRENCY: usize = 8;
+/// Wallets whose fills the sweep asks at the same time (each page reserves up to 120 weight).
+pub const SWEEP_CONCURRENCY: usize = 4;
+/// The sweep starts no more wallets once this little of the call's deadline is left: an answer
+/// never waits on the sweep past it.
+pub const SWEEP_STOPS_BEFORE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A Hyperliquid amount (6 decimals) as one of ours with 8.
 fn to_8(n: Num) -> Fixed<8> {
@@ -287,8 +292,9 @@ impl WalletsWarm {
     }
 
     /// Fills of the wallets holding positions, largest total notional first: the known ones
-    /// from the memo, then as many more as the weight budget affords now (the first refusal ends
-    /// the sweep for this call; the next call, or the scheduled one, goes on from there).
+    /// from the memo, then as many more as the weight budget affords now, [`SWEEP_CONCURRENCY`]
+    /// at a time (a refusal ends the sweep for this call, as does [`SWEEP_STOPS_BEFORE`] of the
+    /// deadline left; the next call, or the scheduled one, goes on from there).
     async fn sweep(
         &self,
         hl: &Hyperliquid,
@@ -304,45 +310,58 @@ impl WalletsWarm {
         let mut holders: Vec<(&str, i64)> = notional.into_iter().collect();
         holders.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         let mut known = HashMap::new();
-        let mut budget_spent = false;
+        let mut unknown = Vec::new();
         for (wallet, _) in holders {
-            if let Some((at, history)) = self.kept().fills.get(wallet) {
-                if now_ms - at < FILLS_FOR_MS {
+            match self.kept().fills.get(wallet) {
+                Some((at, history)) if now_ms - at < FILLS_FOR_MS => {
                     known.insert(wallet.to_string(), history.clone());
-                    continue;
                 }
+                _ => unknown.push(wallet),
             }
-            if budget_spent {
-                continue;
+        }
+        let since = now_ms - FILLS_LOOKBACK_MS;
+        for group in unknown.chunks(SWEEP_CONCURRENCY) {
+            if deadline.saturating_duration_since(Instant::now()) < SWEEP_STOPS_BEFORE {
+                break;
             }
-            let since = now_ms - FILLS_LOOKBACK_MS;
-            let fetched = hl.user_fills(wallet, since, None, deadline).await;
-            reports.push(fetched.report);
-            match fetched.result {
-                Ok(read) if read.complete => {
-                    let history = FillHistory {
-                        since_ms: read.start_ms,
-                        fills: read
+            let reads = group
+                .iter()
+                .map(|&wallet| async move {
+                    (wallet, hl.user_fills(wallet, since, None, deadline).await)
+                })
+                .collect();
+            let mut stop = false;
+            for (wallet, fetched) in join_all(reads).await {
+                reports.push(fetched.report);
+                match fetched.result {
+                    Ok(read) if read.complete => {
+                        let history = FillHistory {
+                            since_ms: read.start_ms,
+                            fills: read
+                                .fills
+                                .into_iter()
+                                .filter(parse::Fill::is_perpetual)
+                                .map(fill)
+                                .collect(),
+                        };
+                        self.kept()
                             .fills
-                            .into_iter()
-                            .filter(parse::Fill::is_perpetual)
-                            .map(fill)
-                            .collect(),
-                    };
-                    self.kept()
-                        .fills
-                        .insert(wallet.to_string(), (now_ms, history.clone()));
-                    known.insert(wallet.to_string(), history);
+                            .insert(wallet.to_string(), (now_ms, history.clone()));
+                        known.insert(wallet.to_string(), history);
+                    }
+                    // Pages that stopped short of the range: which side is missing is not known,
+                    // so nothing of it is used.
+                    Ok(_) => {}
+                    Err(
+                        ApiError::UpstreamBudgetExhausted { .. }
+                        | ApiError::UpstreamRateLimited { .. }
+                        | ApiError::UpstreamTimeout,
+                    ) => stop = true,
+                    Err(e) => tracing::warn!(wallet, error = %e, "fills not read"),
                 }
-                // Pages that stopped short of the range: which side is missing is not known, so
-                // nothing of it is used.
-                Ok(_) => {}
-                Err(
-                    ApiError::UpstreamBudgetExhausted { .. } | ApiError::UpstreamRateLimited { .. },
-                ) => {
-                    budget_spent = true;
-                }
-                Err(e) => tracing::warn!(wallet, error = %e, "fills not read"),
+            }
+            if stop {
+                break;
             }
         }
         known
