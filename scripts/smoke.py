@@ -36,7 +36,7 @@ VENUES = ["binance", "okx", "bybit", "gate", "bitget"]
 VENUE_STATUSES = {"ok", "unknown_symbol", "upstream_error", "upstream_rate_limited",
                   "upstream_budget_exhausted", "upstream_timeout", "unsupported_period"}
 ROUTES = ["/v1/positioning", "/v1/divergence", "/v1/history", "/v1/meta", "/v1/signal", "/v1/screener",
-          "/v1/exchanges", "/v1/track-record", "/v1/chart", "/v1/mcp"]
+          "/v1/exchanges", "/v1/track-record", "/v1/chart", "/v1/mcp", "/v1/wallets", "/v1/wallets/positions"]
 MCP_TOOLS = ["positioning", "divergence", "history", "signal", "screener", "exchanges", "track_record"]
 MCP_VERSION = "2025-11-25"
 SIGNALS = {"crowd_over_long", "crowd_over_short", "neutral"}
@@ -386,6 +386,48 @@ class Smoke:
             raise Warn("served stale (x-stale: true)")
         return f"image/svg+xml, {len(r.content)} bytes, {m.group(1)} points"
 
+    def check_wallets(self) -> str:
+        r = self.get("/v1/wallets", include_hold_times="true")
+        d = self.ok(r)
+        cohort = d.get("cohort") or {}
+        wallets = cohort.get("wallets")
+        expect(isinstance(wallets, list) and wallets and all(
+            isinstance(w, str) and re.fullmatch(r"0x[0-9a-f]{40}", w) for w in wallets),
+            f"cohort.wallets {show(json.dumps(wallets), 80)}")
+        expect(isinstance(cohort.get("rule"), str) and cohort["rule"], "cohort.rule is empty")
+        tokens = d.get("tokens")
+        expect(isinstance(tokens, list) and len(tokens) == d.get("count"), "count is not len(tokens)")
+        for t in tokens:
+            longs, shorts, traders = t.get("long_positions"), t.get("short_positions"), t.get("traders")
+            expect(isinstance(traders, int) and longs + shorts == traders,
+                   f"{t.get('token')}: {longs} long + {shorts} short != {traders} traders")
+            for name in ("position_long_pct", "money_long_pct"):
+                expect(isinstance(t.get(name), (int, float)) and 0 <= t[name] <= 100, f"{t.get('token')}.{name}")
+            expect(t.get("position") in ("LONG", "SHORT", "NEUTRAL"), f"{t.get('token')}.position")
+        cov = d.get("coverage") or {}
+        known, holding = cov.get("wallets_known"), cov.get("wallets_holding")
+        expect(isinstance(known, int) and isinstance(holding, int) and 0 <= known <= holding,
+               f"coverage {cov}")
+        if (w := self.stale(r, d)):
+            raise Warn(w)
+        if d.get("errors"):
+            raise Warn(f"{len(d['errors'])} wallets not read: {d['errors'][0]['error']['code']}")
+        return f"{len(wallets)} wallets, {len(tokens)} tokens, fills known for {known} of {holding} holders"
+
+    def check_wallet_positions(self) -> str:
+        r = self.get("/v1/wallets/positions", coin=self.coin)
+        d = self.ok(r)
+        positions = d.get("positions")
+        expect(isinstance(positions, list) and len(positions) == d.get("count"), "count is not len(positions)")
+        notionals = [p.get("notional_usd") for p in positions]
+        expect(all(isinstance(n, (int, float)) and n >= 0 for n in notionals), f"notional_usd {notionals}")
+        expect(notionals == sorted(notionals, reverse=True), "positions are not largest notional first")
+        for p in positions:
+            expect(p.get("side") == ("long" if p.get("size", 0) > 0 else "short"), f"{p.get('wallet')}: side vs size")
+        if (w := self.stale(r, d)):
+            raise Warn(w)
+        return f"{len(positions)} {d.get('token')} positions"
+
     def check_bad_parameter(self) -> str:
         r = self.get("/v1/positioning", coin=self.coin, period="3m")
         err = self.error(r, 400, "invalid_parameter")
@@ -455,6 +497,8 @@ CHECKS: list[tuple[str, Callable[[Smoke], str], bool]] = [
     ("GET /v1/exchanges", Smoke.check_exchanges, False),
     ("GET /v1/track-record", Smoke.check_track_record, False),
     ("GET /v1/chart", Smoke.check_chart, False),
+    ("GET /v1/wallets", Smoke.check_wallets, False),
+    ("GET /v1/wallets/positions", Smoke.check_wallet_positions, False),
     ("400 names its parameter", Smoke.check_bad_parameter, False),
     ("POST /v1/mcp initialize", Smoke.check_mcp_initialize, False),
     ("POST /v1/mcp tools/list", Smoke.check_mcp_tools, False),

@@ -20,7 +20,7 @@ from .conftest import FIGURES, ROOT
 
 SMOKE = ROOT / "scripts" / "smoke"
 ROUTES = ["/v1/positioning", "/v1/divergence", "/v1/history", "/v1/meta", "/v1/signal", "/v1/screener",
-          "/v1/exchanges", "/v1/track-record", "/v1/chart", "/v1/mcp"]
+          "/v1/exchanges", "/v1/track-record", "/v1/chart", "/v1/mcp", "/v1/wallets", "/v1/wallets/positions"]
 GATEWAY_CHECKS = ["missing key refused", "bad key refused", "unknown route 404"]
 ROW = re.compile(r"^(?P<check>.+?)\s{2,}(?P<status>[-\d,]+)\s+(?P<ms>-|\d+)\s+(?P<verdict>PASS|WARN|SKIP|FAIL)\b\s*(?P<detail>.*)$")
 # A market no other test module asks about: no function instance remembers it (the memo keeps
@@ -44,11 +44,13 @@ def rows(stdout: str) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def api_warm(api):
-    """The API once /v1/chart and /v1/mcp have answered (the `api` fixture does not warm them;
-    the first call compiles the function)."""
+    """The API once /v1/chart, /v1/mcp and the wallet routes have answered (the `api` fixture does
+    not warm them; the first call compiles the function)."""
     deadline = time.time() + 900
     for method, path, kwargs in [
         ("GET", "/v1/chart", {"params": {"period": "1h"}}),
+        ("GET", "/v1/wallets", {}),
+        ("GET", "/v1/wallets/positions", {"params": {"coin": "BTC"}}),
         ("POST", "/v1/mcp", {"json": {"jsonrpc": "2.0", "id": 0, "method": "ping"},
                              "headers": {"accept": "application/json, text/event-stream"}}),
     ]:
