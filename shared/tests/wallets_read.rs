@@ -217,3 +217,43 @@ async fn holds_are_read_from_the_fills_as_each_fixture_case_says() {
         standin.max_weight_in_any_minute()
     );
 }
+
+/// A function with a small share (wallet-positions': 360 a minute) spends 140 on a cold read's
+/// asset contexts and positions; the sweep then asks only as many wallets at once as it can
+/// reserve a full page for, so it goes on wallet after wallet instead of refusing itself.
+#[tokio::test]
+async fn a_small_share_sweeps_wallet_after_wallet_within_its_weight() {
+    use shared::domain::route::WALLET_POSITIONS;
+    let standin = standin::spawn(Switches::demo()).await.unwrap();
+    let base = standin.base_url();
+    let share = WALLET_POSITIONS.hyperliquid_weight;
+    let client = Hyperliquid::new(
+        policy::http_client().unwrap(),
+        Some(&base),
+        Some(&base),
+        weight_budget(share),
+    );
+    let read = WalletsWarm::default()
+        .read(
+            &client,
+            &TrackingSource::default(),
+            true,
+            false,
+            DEMO_NOW_MS,
+        )
+        .await
+        .result
+        .unwrap();
+    // 140 spent on the positions leaves 220: one full page reserved at a time, settled to its
+    // fills' weight (21-23 for these wallets), affords several.
+    assert!(
+        read.histories.len() >= 3,
+        "{} wallets swept",
+        read.histories.len()
+    );
+    assert!(
+        standin.max_weight_in_any_minute() <= share + share / 10,
+        "{} > the share and its headroom",
+        standin.max_weight_in_any_minute()
+    );
+}

@@ -222,6 +222,12 @@ impl Budget {
             .min()
     }
 
+    /// Units of `key`'s planned figure still free at `now_ms` (`None`: `key` has no limit).
+    pub fn left(&self, key: &str, now_ms: i64) -> Option<u32> {
+        let planned = self.limit(key)?.planned;
+        Some(planned.saturating_sub(self.used(key, now_ms)))
+    }
+
     /// Units spent on `key` in its window ending at `now_ms`.
     pub fn used(&self, key: &str, now_ms: i64) -> u32 {
         let Some(limit) = self.limit(key) else {

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::leaderboard::TrackingSource;
 use super::parse::{self, Num};
-use super::{deadline, Hyperliquid};
+use super::{deadline, Hyperliquid, USER_FILLS_MAX_WEIGHT, WEIGHT_KEY};
 use crate::domain::wallet::{Fill, FillHistory, Position, Px, Usd};
 use crate::domain::Period;
 use crate::domain::{ApiError, Fixed};
@@ -34,7 +34,8 @@ pub const FILLS_FOR_MS: i64 = 3_600_000;
 pub const FILLS_LOOKBACK_MS: i64 = 7 * 24 * 3_600_000;
 /// Wallets asked at the same time.
 pub const CONCURRENCY: usize = 8;
-/// Wallets whose fills the sweep asks at the same time (each page reserves up to 120 weight).
+/// Wallets whose fills the sweep asks at the same time at most (each page reserves up to 120
+/// weight, so fewer when the budget has room for fewer).
 pub const SWEEP_CONCURRENCY: usize = 4;
 /// The sweep starts no more wallets once this little of the call's deadline is left: an answer
 /// never waits on the sweep past it.
@@ -320,10 +321,22 @@ impl WalletsWarm {
             }
         }
         let since = now_ms - FILLS_LOOKBACK_MS;
-        for group in unknown.chunks(SWEEP_CONCURRENCY) {
+        let mut rest = unknown.as_slice();
+        while !rest.is_empty() {
             if deadline.saturating_duration_since(Instant::now()) < SWEEP_STOPS_BEFORE {
                 break;
             }
+            // As many at once as the budget can reserve a full page for (at least one: its
+            // refusal ends the sweep).
+            let affordable = hl
+                .budget
+                .left(WEIGHT_KEY, crate::domain::clock::now_ms())
+                .map_or(SWEEP_CONCURRENCY, |left| {
+                    (left / USER_FILLS_MAX_WEIGHT) as usize
+                });
+            let (group, later) =
+                rest.split_at(affordable.clamp(1, SWEEP_CONCURRENCY).min(rest.len()));
+            rest = later;
             let reads = group
                 .iter()
                 .map(|&wallet| async move {
