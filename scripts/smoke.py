@@ -37,7 +37,9 @@ VENUE_STATUSES = {"ok", "unknown_symbol", "upstream_error", "upstream_rate_limit
                   "upstream_budget_exhausted", "upstream_timeout", "unsupported_period"}
 ROUTES = ["/v1/positioning", "/v1/divergence", "/v1/history", "/v1/meta", "/v1/signal", "/v1/screener",
           "/v1/exchanges", "/v1/track-record", "/v1/chart", "/v1/mcp", "/v1/wallets", "/v1/wallets/positions"]
-MCP_TOOLS = ["positioning", "divergence", "history", "signal", "screener", "exchanges", "track_record"]
+MCP_TOOLS = ["positioning", "divergence", "history", "signal", "screener", "exchanges", "track_record",
+             "wallets", "wallet_positions"]
+MCP_WALLET_TOOLS = {"wallets", "wallet_positions"}  # Hyperliquid's wallets: no period
 MCP_VERSION = "2025-11-25"
 SIGNALS = {"crowd_over_long", "crowd_over_short", "neutral"}
 ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -457,7 +459,8 @@ class Smoke:
         expect(names == MCP_TOOLS, f"tools {names}, expected {MCP_TOOLS}")
         for t in tools:
             schema = t.get("inputSchema") or {}
-            expect(schema.get("type") == "object" and "period" in (schema.get("properties") or {}),
+            has_period = "period" in (schema.get("properties") or {})
+            expect(schema.get("type") == "object" and (has_period or t["name"] in MCP_WALLET_TOOLS),
                    f"{t['name']}: input schema without period")
         return f"{len(names)} tools: {', '.join(names)}"
 

@@ -24,6 +24,13 @@ POST_HEADERS = {"content-type": "application/json", "accept": "application/json,
 # How this function instance came by the data, not the data: the route's own instance may have
 # it in its memo from the warm-up calls while the MCP instance fetches it.
 PROVENANCE = {"from_memo", "memo_hits", "upstream_calls"}
+# When the wallets' cohort was read (epoch ms): each function instance reads the leaderboard itself
+# and keeps it an hour, so two instances' answers may state different times of one cohort.
+COHORT_KEPT_MS = 3_600_000
+# A wallet's hold (hours, 1 decimal) is measured at each answer; one known only as a lower bound (the span of
+# fills read back from when they were read) also grows with how long ago each instance read the fills, which
+# it keeps an hour.
+FILLS_KEPT_HOURS = 1.0
 
 # tool, arguments (as an agent sends them), route, the same query as a REST client sends it
 CASES = [
@@ -39,7 +46,11 @@ CASES = [
      {"coin": "ETH", "period": "1h", "venues": "binance,okx,gate", "limit": "12"}),
     ("track_record", {"coin": "ETH", "period": "1h", "horizon": 6}, "/v1/track-record",
      {"coin": "ETH", "period": "1h", "horizon": "6"}),
+    ("wallets", {"min_notional_usd": "10000"}, "/v1/wallets", {"min_notional_usd": "10000"}),
+    ("wallet_positions", {"coin": "BTC"}, "/v1/wallets/positions", {"coin": "BTC"}),
 ]
+# Each tool's route (wallet_positions is not /v1/wallet-positions).
+ROUTE_OF = {tool: route for tool, _, route, _ in CASES}
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +80,8 @@ def with_client(url, work, mode="legacy"):
 
 
 def assert_same(mcp, route, at="data"):
-    """Equal but for provenance, and for the data's age in seconds (measured at each answer)."""
+    """Equal but for provenance, and for what is measured at each answer: the data's age in seconds, when the
+    wallets' cohort was read, how long a wallet has held its position."""
     if isinstance(mcp, dict):
         assert isinstance(route, dict) and set(mcp) == set(route), at
         for k, v in mcp.items():
@@ -77,6 +89,11 @@ def assert_same(mcp, route, at="data"):
                 continue
             if k == "newest_bucket_age_seconds":
                 assert abs(v - route[k]) <= 2, f"{at}.{k}"
+            elif k == "as_of" and at.endswith(".cohort"):
+                assert abs(v - route[k]) <= COHORT_KEPT_MS, f"{at}.{k}"
+            elif k.endswith("hold_hours") and v is not None and route[k] is not None:
+                slack = FILLS_KEPT_HOURS + 0.1 if mcp.get("hold_lower_bound") else 0.2
+                assert abs(v - route[k]) <= slack, f"{at}.{k}: {v} vs {route[k]}"
             else:
                 assert_same(v, route[k], f"{at}.{k}")
     elif isinstance(mcp, list):
@@ -99,25 +116,32 @@ def test_initialize_names_the_server_and_its_tools_capability(mcp_url):
     assert "Not financial advice" in instructions
 
 
-def test_tools_list_gives_the_seven_tools_with_the_routes_parameters(mcp_url, api):
+def test_tools_list_gives_the_nine_tools_with_the_routes_parameters(mcp_url, api):
     async def work(client):
         return (await client.list_tools()).tools
 
     tools = {t.name: t for t in with_client(mcp_url, work)}
     assert list(tools) == ["positioning", "divergence", "history", "signal", "screener", "exchanges",
-                           "track_record"]
+                           "track_record", "wallets", "wallet_positions"]
+    assert set(tools) == set(ROUTE_OF)
     meta = requests.get(f"{api}/v1/meta", timeout=30).json()["data"]
     for tool in tools.values():
         schema = tool.input_schema
         assert schema["type"] == "object" and schema["additionalProperties"] is False, tool.name
-        assert not schema.get("required"), tool.name
-        assert schema["properties"]["period"]["enum"] == meta["periods"], tool.name
+        # Every argument optional but what the route requires.
+        assert schema.get("required", []) == (["coin"] if tool.name == "wallet_positions" else []), tool.name
+        if tool.name not in ("wallets", "wallet_positions"):  # Hyperliquid's wallets have no period
+            assert schema["properties"]["period"]["enum"] == meta["periods"], tool.name
         assert all(p.get("description") for p in schema["properties"].values()), tool.name
         assert tool.annotations.read_only_hint is True
     assert set(tools["history"].input_schema["properties"]) == {"coin", "symbol", "period", "limit", "format"}
     limit = tools["history"].input_schema["properties"]["limit"]
     assert (limit["type"], limit["minimum"], limit["maximum"], limit["default"]) == ("integer", 1, 500, 48)
     assert tools["exchanges"].input_schema["properties"]["venues"]["pattern"].startswith("^(binance|okx|bybit")
+    wallets = tools["wallets"].input_schema["properties"]
+    assert (wallets["limit"]["maximum"], wallets["limit"]["default"]) == (200, 50)
+    assert (wallets["min_notional_usd"]["type"], wallets["min_notional_usd"]["maximum"]) == ("number", 1_000_000_000)
+    assert set(tools["wallet_positions"].input_schema["properties"]) == {"coin", "min_notional_usd", "limit"}
 
 
 def openapi_parameters(route):
@@ -150,7 +174,7 @@ def test_every_tool_argument_admits_the_closed_set_the_openapi_document_gives_it
 
     compared = 0
     for tool in with_client(mcp_url, work):
-        route = "/v1/" + tool.name.replace("_", "-")
+        route = ROUTE_OF[tool.name]
         documented = openapi_parameters(route)
         for name, schema in tool.input_schema["properties"].items():
             ours = listed_names(schema)
@@ -159,7 +183,8 @@ def test_every_tool_argument_admits_the_closed_set_the_openapi_document_gives_it
             assert name in documented, f"{tool.name}.{name} is not a parameter of {route} in openapi.yaml"
             assert ours == listed_names(documented[name]), f"{tool.name}.{name}"
             compared += 1
-    assert compared >= 12, compared  # period on all seven, format, sort_by, sort_order, venues, signal, …
+    # period on the seven Binance tools, format, sort_by, sort_order, venues, signal, change_window, …
+    assert compared >= 22, compared
 
 
 @pytest.mark.parametrize("tool,arguments,route,query", CASES, ids=[c[0] for c in CASES])

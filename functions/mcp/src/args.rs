@@ -4,8 +4,9 @@
 //! as its query string, unparsed, so the handler's own validation and messages apply (an argument
 //! of the wrong type or an unknown name is refused by the handler, naming it, not by serde here).
 //! Where shared names the allowed values (periods, venues) the schema's `enum`/`pattern` is built
-//! from those constants, as are the screener's and `format`'s lists (the tables their parsers use);
-//! the tests hold them to the route's own refusal messages too.
+//! from those constants, as are the screener's, the wallets' and `format`'s lists and ranges (the
+//! tables and bounds their parsers use); the tests hold them to the route's own parsing too.
+//! Every argument is optional but `wallet_positions`' `coin`, which its route requires.
 
 use std::sync::Arc;
 
@@ -16,7 +17,10 @@ use serde_json::Value;
 use shared::domain::names::names;
 use shared::domain::symbol::{MAX_COINS, MAX_COIN_LEN};
 use shared::domain::{Period, Venue};
-use shared::endpoints::{exchanges, history, screener, signal, track_record, Format};
+use shared::endpoints::wallets::WalletsSortBy;
+use shared::endpoints::{
+    exchanges, history, screener, signal, track_record, wallet_positions, wallets, Format,
+};
 use shared::maths::screener::{ChangeWindow, SortBy, SortOrder};
 use shared::maths::track_record::{MAX_HORIZON, MIN_HORIZON};
 
@@ -89,6 +93,12 @@ pub fn strengths() -> Vec<&'static str> {
 }
 pub fn change_windows() -> Vec<&'static str> {
     names(&ChangeWindow::NAMES)
+}
+pub fn wallets_sort_by() -> Vec<&'static str> {
+    names(&WalletsSortBy::NAMES)
+}
+pub fn wallets_strengths() -> Vec<&'static str> {
+    names(&wallets::STRENGTHS)
 }
 
 /// The instrument, as every single-coin route takes it.
@@ -246,6 +256,83 @@ pub struct TrackRecordArgs {
     pub format: Option<String>,
 }
 
+/// `wallets`: GET /v1/wallets.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct WalletsArgs {
+    /// Only these tokens, comma-separated Hyperliquid coins, case-insensitive, e.g. "BTC,ETH,HYPE"
+    /// (at most 50; a token the cohort does not hold is simply absent); leave out for every
+    /// token the cohort holds.
+    pub coins: Option<String>,
+    /// Count only positions whose notional (size × mark price) is at least this many USD (a
+    /// plain decimal number, rounded to the cent).
+    #[schemars(range(min = 0, max = wallets::MAX_MIN_NOTIONAL_USD))]
+    #[schemars(extend("default" = 0))]
+    pub min_notional_usd: Option<f64>,
+    /// A token needs at least this many counted positions (one per wallet) for its row.
+    #[schemars(range(min = 1, max = wallets::MAX_MIN_POSITIONS))]
+    #[schemars(extend("default" = 1))]
+    pub min_positions: Option<u16>,
+    /// Order of the rows after the pinned ones. notional is long + short notional; money_flow and
+    /// position_change need include_changes=true; median_hold_hours needs
+    /// include_hold_times=true.
+    #[schemars(extend("enum" = wallets_sort_by(), "default" = "money_long_pct"))]
+    pub sort_by: Option<String>,
+    /// Ascending or descending (a row without the sort key sorts last either way).
+    #[schemars(extend("enum" = sort_orders(), "default" = "desc"))]
+    pub sort_order: Option<String>,
+    /// Tokens listed first after BTC, ETH and SOL (which always come first when held),
+    /// comma-separated, in the order given.
+    pub pinned: Option<String>,
+    /// Rows returned, after filtering and ordering (pins included).
+    #[schemars(range(min = 1, max = wallets::MAX_LIMIT))]
+    #[schemars(extend("default" = wallets::DEFAULT_LIMIT))]
+    pub limit: Option<u16>,
+    /// Read the wallets' positions and the mark prices from Hyperliquid again instead of this
+    /// instance's (kept to the next 5-minute boundary): honoured at most once per 5 minutes per
+    /// API key.
+    pub refresh: Option<bool>,
+    /// "json" (structured result) or "csv" (one row per token, as CSV text).
+    #[schemars(extend("enum" = formats(), "default" = "json"))]
+    pub format: Option<String>,
+    /// Add each token's average and median hold (hours since the positions were opened, rebuilt
+    /// from the wallets' fills), its signal_duration and hold_lower_bound, and coverage.
+    pub include_hold_times: Option<bool>,
+    /// Add each token's position_change_pp and money_flow_usd over change_window (and how many
+    /// wallets' fills did not reach back that far), and coverage.
+    pub include_changes: Option<bool>,
+    /// Window of the changes (needs include_changes=true; default 24h).
+    #[schemars(extend("enum" = change_windows()))]
+    pub change_window: Option<String>,
+    /// Add each token's confidence: a 0-100 score from the number of wallets, their agreement
+    /// and how concentrated the notional is, and its strength.
+    pub include_confidence: Option<bool>,
+    /// Keep only rows of these confidence strengths, comma-separated (needs
+    /// include_confidence=true).
+    #[schemars(extend("pattern" = comma_list(&wallets_strengths())))]
+    pub signal_strength: Option<String>,
+}
+
+/// `wallet_positions`: GET /v1/wallets/positions.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct WalletPositionsArgs {
+    /// The token, a Hyperliquid coin (not a symbol such as BTCUSDT), case-insensitive, e.g.
+    /// "BTC", "HYPE", "kPEPE". Required.
+    #[schemars(length(min = 1, max = MAX_COIN_LEN))]
+    pub coin: String,
+    /// Only positions whose notional (size × mark price) is at least this many USD (a plain
+    /// decimal number, rounded to the cent).
+    #[schemars(range(min = 0, max = wallets::MAX_MIN_NOTIONAL_USD))]
+    #[schemars(extend("default" = 0))]
+    pub min_notional_usd: Option<f64>,
+    /// Positions returned, largest notional first (coverage counts every holder, not only
+    /// these).
+    #[schemars(range(min = 1, max = wallet_positions::MAX_LIMIT))]
+    #[schemars(extend("default" = wallet_positions::DEFAULT_LIMIT))]
+    pub limit: Option<u16>,
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{json, Value};
@@ -266,22 +353,41 @@ mod tests {
             Tool::Screener => screener::Screen::from_query(&query).map(drop),
             Tool::Exchanges => exchanges::params(&query).map(drop),
             Tool::TrackRecord => track_record::params(&query).map(drop),
+            Tool::Wallets => wallets::WalletsParams::from_query(&query).map(drop),
+            Tool::WalletPositions => {
+                wallet_positions::PositionsParams::from_query(&query).map(drop)
+            }
+        }
+    }
+
+    /// A valid value of each argument the tool requires (its route refuses a call without it).
+    fn required(tool: Tool) -> Vec<(&'static str, &'static str)> {
+        match tool {
+            Tool::WalletPositions => vec![("coin", "BTC")],
+            _ => vec![],
         }
     }
 
     /// `name=value` with what the route needs beside it to judge that value alone (the
-    /// screener's flags that confidence, strength and the changes depend on, and a period every
-    /// change window fits).
+    /// screener's and the wallets' flags that confidence, strength, the changes and the holds
+    /// depend on, a period every change window fits, and a required argument).
     fn judged(tool: Tool, name: &str, value: &str) -> Result<(), ApiError> {
         let mut pairs = vec![(name, value)];
-        if tool == Tool::Screener {
-            let context = [
+        let context: &[(&str, &str)] = match tool {
+            Tool::Screener => &[
                 ("include_confidence", "true"),
                 ("include_changes", "true"),
                 ("period", "1h"),
-            ];
-            pairs.extend(context.into_iter().filter(|(n, _)| *n != name));
-        }
+            ],
+            Tool::Wallets => &[
+                ("include_confidence", "true"),
+                ("include_changes", "true"),
+                ("include_hold_times", "true"),
+            ],
+            _ => &[],
+        };
+        pairs.extend(context.iter().copied().filter(|(n, _)| *n != name));
+        pairs.extend(required(tool).into_iter().filter(|(n, _)| *n != name));
         parse(tool, &pairs)
     }
 
@@ -325,7 +431,30 @@ mod tests {
                 checked += 1;
             }
         }
-        assert!(checked > 70, "{checked}");
+        assert!(checked > 90, "{checked}");
+    }
+
+    #[test]
+    fn an_argument_is_required_exactly_when_the_route_refuses_a_call_without_it() {
+        for tool in Tool::ALL {
+            let schema = tool.input_schema();
+            let listed: Vec<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|n| n.as_str().unwrap())
+                .collect();
+            let needed = required(tool);
+            let names: Vec<&str> = needed.iter().map(|(n, _)| *n).collect();
+            assert_eq!(listed, names, "{}", tool.name());
+            assert!(parse(tool, &needed).is_ok(), "{}", tool.name());
+            for (name, _) in &needed {
+                let without: Vec<_> = needed.iter().copied().filter(|(n, _)| n != name).collect();
+                let refused = parse(tool, &without).unwrap_err();
+                assert_eq!(refused.parameter(), Some(*name), "{}", tool.name());
+            }
+        }
     }
 
     #[test]
@@ -334,6 +463,7 @@ mod tests {
             (Tool::Exchanges, "venues", venue_ids()),
             (Tool::Screener, "signal", signals()),
             (Tool::Screener, "strength", strengths()),
+            (Tool::Wallets, "signal_strength", wallets_strengths()),
         ];
         for (tool, name, names) in cases {
             let pattern = properties(tool)[name]["pattern"].clone();
@@ -394,6 +524,77 @@ mod tests {
             default(Tool::TrackRecord, "horizon"),
             json!(t.horizon.get())
         );
+        let w = wallets::WalletsParams::from_query(&empty(Tool::Wallets)).unwrap();
+        let usd = |tool: Tool| default(tool, "min_notional_usd").as_f64().unwrap();
+        assert_eq!(
+            usd(Tool::Wallets),
+            w.min_notional_usd.units() as f64 / 100.0
+        );
+        assert_eq!(
+            default(Tool::Wallets, "min_positions"),
+            json!(w.min_positions)
+        );
+        let sort_by = WalletsSortBy::NAMES.iter().find(|(_, v)| *v == w.sort_by);
+        assert_eq!(default(Tool::Wallets, "sort_by"), json!(sort_by.unwrap().0));
+        assert_eq!(default(Tool::Wallets, "sort_order"), json!(w.sort_order));
+        assert_eq!(default(Tool::Wallets, "limit"), json!(w.limit));
+        assert_eq!(
+            (default(Tool::Wallets, "format"), w.format),
+            (json!("json"), Format::Json)
+        );
+        let coin = Query::new([("coin", "BTC")], Tool::WalletPositions.params()).unwrap();
+        let p = wallet_positions::PositionsParams::from_query(&coin).unwrap();
+        assert_eq!(
+            usd(Tool::WalletPositions),
+            p.min_notional_usd.units() as f64 / 100.0
+        );
+        assert_eq!(default(Tool::WalletPositions, "limit"), json!(p.limit));
+        for (tool, format) in [
+            (Tool::Screener, s.format),
+            (Tool::Exchanges, e.format),
+            (Tool::TrackRecord, t.format),
+            (Tool::Wallets, w.format),
+        ] {
+            assert_eq!(
+                (default(tool, "format"), format),
+                (json!("json"), Format::Json),
+                "{}",
+                tool.name()
+            );
+        }
+        // Every default a schema gives is one compared above.
+        let compared: [(Tool, &[&str]); 9] = [
+            (Tool::Positioning, &["period"]),
+            (Tool::Divergence, &["period"]),
+            (Tool::History, &["period", "limit", "format"]),
+            (Tool::Signal, &["period"]),
+            (
+                Tool::Screener,
+                &["period", "sort_by", "sort_order", "format"],
+            ),
+            (Tool::Exchanges, &["period", "limit", "format"]),
+            (Tool::TrackRecord, &["period", "horizon", "format"]),
+            (
+                Tool::Wallets,
+                &[
+                    "min_notional_usd",
+                    "min_positions",
+                    "sort_by",
+                    "sort_order",
+                    "limit",
+                    "format",
+                ],
+            ),
+            (Tool::WalletPositions, &["min_notional_usd", "limit"]),
+        ];
+        assert_eq!(compared.map(|(tool, _)| tool), Tool::ALL);
+        for (tool, names) in compared {
+            for (name, property) in properties(tool) {
+                if property.get("default").is_some() {
+                    assert!(names.contains(&name.as_str()), "{}.{name}", tool.name());
+                }
+            }
+        }
     }
 
     #[test]

@@ -162,8 +162,24 @@ mod tests {
     const V2: &str = include_str!("../../../events/v2/mcp.json");
 
     async fn setup() -> (StandInHandle, McpService) {
-        let (standin, deps) = shared::testing::deps_over(Switches::demo()).await;
+        setup_over(Switches::demo()).await
+    }
+
+    async fn setup_over(switches: Switches) -> (StandInHandle, McpService) {
+        let (standin, deps) = shared::testing::deps_over(switches).await;
         (standin, server::service(Arc::new(deps)))
+    }
+
+    /// The stand-in a tool is compared over: Binance's demo clock, or for the wallet tools a
+    /// clock at `now_ms` (the wallet routes read fills back from the wall clock).
+    fn switches(tool: Tool, now_ms: i64) -> Switches {
+        match tool {
+            Tool::Wallets | Tool::WalletPositions => Switches {
+                now_ms: Some(now_ms),
+                ..Default::default()
+            },
+            _ => Switches::demo(),
+        }
     }
 
     fn edit(template: &str, change: impl FnOnce(&mut Value)) -> String {
@@ -212,6 +228,8 @@ mod tests {
             Tool::Screener => include_str!("../../../events/screener.json"),
             Tool::Exchanges => include_str!("../../../events/exchanges.json"),
             Tool::TrackRecord => include_str!("../../../events/track-record.json"),
+            Tool::Wallets => include_str!("../../../events/wallets.json"),
+            Tool::WalletPositions => include_str!("../../../events/wallet-positions.json"),
         };
         let pairs = query.iter().map(|(k, v)| (k.to_string(), v.to_string()));
         lambda_http::request::from_str(template)
@@ -224,8 +242,9 @@ mod tests {
         tool.answer(deps, route_event(tool, query)).await.unwrap()
     }
 
-    /// Equal, but for the data's age in seconds, which is measured against the wall clock at
-    /// each answer.
+    /// Equal, but for what is measured against the wall clock at each answer: the data's age in
+    /// seconds, when the wallets' cohort was read (each call reads it, from its own stand-in) and
+    /// how long a wallet has held its position (hours to 1 decimal).
     fn assert_same(mcp: &Value, route: &Value, at: &str) {
         match (mcp, route) {
             (Value::Object(a), Value::Object(b)) => {
@@ -236,6 +255,12 @@ mod tests {
                     if k == "newest_bucket_age_seconds" {
                         let (x, y) = (v.as_i64().unwrap(), b[k].as_i64().unwrap());
                         assert!((x - y).abs() <= 1, "{at}.{k}: {x} vs {y}");
+                    } else if k == "as_of" && at.ends_with(".cohort") {
+                        let (x, y) = (v.as_i64().unwrap(), b[k].as_i64().unwrap());
+                        assert!((x - y).abs() <= 60_000, "{at}.{k}: {x} vs {y}");
+                    } else if k.ends_with("hold_hours") && v.is_number() {
+                        let (x, y) = (v.as_f64().unwrap(), b[k].as_f64().unwrap());
+                        assert!((x - y).abs() <= 0.1 + 1e-9, "{at}.{k}: {x} vs {y}");
                     } else {
                         assert_same(v, &b[k], &format!("{at}.{k}"));
                     }
@@ -305,10 +330,14 @@ mod tests {
             r["protocolVersion"], "2025-06-18",
             "the version the client asked"
         );
-        assert!(r["instructions"]
-            .as_str()
-            .unwrap()
-            .contains("Not financial advice"));
+        let instructions = r["instructions"].as_str().unwrap();
+        assert!(instructions.contains("Not financial advice"));
+        assert_eq!(instructions, server::INSTRUCTIONS);
+        assert!(
+            include_str!("../../../openapi.yaml")
+                .contains(&format!("instructions: \"{instructions}\"\n")),
+            "openapi.yaml's initialize example gives the instructions as they are"
+        );
         // A version rmcp does not know: the newest it does.
         let newer = edit(INITIALIZE, |e| {
             let mut body: Value = serde_json::from_str(e["body"].as_str().unwrap()).unwrap();
@@ -346,7 +375,9 @@ mod tests {
                 "signal",
                 "screener",
                 "exchanges",
-                "track_record"
+                "track_record",
+                "wallets",
+                "wallet_positions"
             ]
         );
         let periods: Vec<&str> = shared::domain::Period::ALL
@@ -357,9 +388,14 @@ mod tests {
             let schema = &listed["inputSchema"];
             assert_eq!(schema["type"], "object", "{listed}");
             assert_eq!(schema["additionalProperties"], false, "{listed}");
-            assert!(
-                schema.get("required").is_none(),
-                "every argument is optional"
+            let required = match tool {
+                Tool::WalletPositions => json!(["coin"]),
+                _ => Value::Null,
+            };
+            assert_eq!(
+                schema.get("required").unwrap_or(&Value::Null),
+                &required,
+                "every argument is optional but what the route requires"
             );
             let properties = schema["properties"].as_object().unwrap();
             let mut got: Vec<&str> = properties.keys().map(String::as_str).collect();
@@ -385,12 +421,14 @@ mod tests {
                     tool.name()
                 );
             }
-            assert_eq!(
-                properties["period"]["enum"],
-                json!(periods),
-                "{}",
-                tool.name()
-            );
+            if tool.params().contains(&"period") {
+                assert_eq!(
+                    properties["period"]["enum"],
+                    json!(periods),
+                    "{}",
+                    tool.name()
+                );
+            }
             assert_eq!(listed["annotations"]["readOnlyHint"], true);
             assert!(listed["description"].as_str().unwrap().len() > 80);
         }
@@ -401,7 +439,7 @@ mod tests {
     async fn every_tool_answers_with_the_data_and_the_upstream_requests_of_its_routes_own_handler()
     {
         type Case<'a> = (Tool, Value, &'a [(&'a str, &'a str)]);
-        let cases: [Case; 7] = [
+        let cases: [Case; 9] = [
             (
                 Tool::Positioning,
                 json!({"coin": "ETH", "period": "1h"}),
@@ -446,17 +484,46 @@ mod tests {
                 json!({"coin": "BTC", "period": "1h", "horizon": 4, "format": null}),
                 &[("coin", "BTC"), ("period", "1h"), ("horizon", "4")],
             ),
+            (
+                Tool::Wallets,
+                json!({"min_notional_usd": 10000, "include_hold_times": true,
+                       "include_changes": "true", "change_window": "6h",
+                       "include_confidence": true, "sort_by": "traders"}),
+                &[
+                    ("min_notional_usd", "10000"),
+                    ("include_hold_times", "true"),
+                    ("include_changes", "true"),
+                    ("change_window", "6h"),
+                    ("include_confidence", "true"),
+                    ("sort_by", "traders"),
+                ],
+            ),
+            (
+                Tool::WalletPositions,
+                json!({"coin": "btc", "limit": 5}),
+                &[("coin", "btc"), ("limit", "5")],
+            ),
         ];
         for (tool, arguments, query) in cases {
-            let (mcp_standin, service) = setup().await;
+            let now = shared::domain::clock::now_ms();
+            let (mcp_standin, service) = setup_over(switches(tool, now)).await;
             let event = tools_call(tool.name(), arguments);
             let r = result(&service, &event).await;
             assert_eq!(r["isError"], false, "{}: {r}", tool.name());
-            let (route_standin, deps) = shared::testing::deps_over(Switches::demo()).await;
+            let (route_standin, deps) = shared::testing::deps_over(switches(tool, now)).await;
             let route = direct(tool, &deps, query).await;
             let (status, route) = shared::testing::status_and_body(&route);
             assert_eq!(status, 200, "{route}");
             assert_same(&r["structuredContent"], &route["data"], tool.name());
+            if let Some(coverage) = r["structuredContent"].get("coverage") {
+                // The plan's whole weight reads every holder's fills: the holds are compared.
+                assert_eq!(
+                    coverage["wallets_known"],
+                    coverage["wallets_holding"],
+                    "{}",
+                    tool.name()
+                );
+            }
             let text: Value =
                 serde_json::from_str(r["content"][0]["text"].as_str().unwrap()).unwrap();
             assert_eq!(text, r["structuredContent"], "the text is the same JSON");
@@ -475,7 +542,7 @@ mod tests {
     async fn a_bad_argument_is_a_tool_error_naming_it_with_the_routes_message_and_no_upstream_request(
     ) {
         type Case<'a> = (Tool, Value, &'a [(&'a str, &'a str)], &'a str);
-        let cases: [Case; 10] = [
+        let cases: [Case; 14] = [
             (
                 Tool::History,
                 json!({"limit": "0"}),
@@ -530,6 +597,25 @@ mod tests {
                 json!({"horizon": 49}),
                 &[("horizon", "49")],
                 "horizon",
+            ),
+            (
+                Tool::Wallets,
+                json!({"signal_strength": "strong"}),
+                &[("signal_strength", "strong")],
+                "include_confidence",
+            ),
+            (
+                Tool::Wallets,
+                json!({"min_notional_usd": -1}),
+                &[("min_notional_usd", "-1")],
+                "min_notional_usd",
+            ),
+            (Tool::WalletPositions, json!({}), &[], "coin"),
+            (
+                Tool::WalletPositions,
+                json!({"coin": "BTC", "limit": 201}),
+                &[("coin", "BTC"), ("limit", "201")],
+                "limit",
             ),
         ];
         for (tool, arguments, query, parameter) in cases {
@@ -618,7 +704,7 @@ mod tests {
         assert_eq!(body["error"]["code"], -32602, "{body}");
         let message = body["error"]["message"].as_str().unwrap();
         assert!(
-            message.contains("'price'") && message.contains("track_record"),
+            message.contains("'price'") && Tool::ALL.iter().all(|t| message.contains(t.name())),
             "{message}"
         );
         assert_eq!(standin.request_count(), 0);

@@ -44,12 +44,14 @@ pub fn service(deps: Arc<Deps>) -> McpService {
     )
 }
 
-const INSTRUCTIONS: &str = "Binance USDⓈ-M futures positioning: how the exchange's top traders \
+pub const INSTRUCTIONS: &str = "Binance USDⓈ-M futures positioning: how the exchange's top traders \
     (smart money, by position size) are split long/short against the retail crowd, per coin and \
     period, and how far apart they are (long_pct_gap, percentage points; signal at ±8 pp by \
-    default). Each tool answers as the REST route of the same name (GET /v1/<route>) with the same \
-    parameters and numbers. Percentages are long share × 100; timestamps are bucket starts in \
-    epoch milliseconds. Errors name the parameter to fix. Not financial advice.";
+    default). Smart money by wallet (the wallets and wallet_positions tools): the positions of a \
+    cohort of Hyperliquid's most profitable wallets, per token. Each tool answers as the REST route \
+    of the same name (GET /v1/<route>; wallet_positions: GET /v1/wallets/positions) with the same \
+    parameters and numbers. Percentages are long share × 100; timestamps are epoch milliseconds \
+    (bucket starts on the Binance tools). Errors name the parameter to fix. Not financial advice.";
 
 impl ServerHandler for SmartMoney {
     fn get_info(&self) -> ServerInfo {

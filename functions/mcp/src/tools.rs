@@ -14,7 +14,8 @@ use lambda_http::{tracing, Body, Context, Request, RequestExt, Response};
 use rmcp::model::{CallToolResult, Content, JsonObject, Meta, Tool as ToolInfo, ToolAnnotations};
 use serde_json::{json, Map, Value};
 use shared::endpoints::{
-    divergence, exchanges, history, positioning, screener, signal, track_record,
+    divergence, exchanges, history, positioning, screener, signal, track_record, wallet_positions,
+    wallets,
 };
 use shared::Deps;
 
@@ -30,10 +31,12 @@ pub enum Tool {
     Screener,
     Exchanges,
     TrackRecord,
+    Wallets,
+    WalletPositions,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 7] = [
+    pub const ALL: [Tool; 9] = [
         Tool::Positioning,
         Tool::Divergence,
         Tool::History,
@@ -41,6 +44,8 @@ impl Tool {
         Tool::Screener,
         Tool::Exchanges,
         Tool::TrackRecord,
+        Tool::Wallets,
+        Tool::WalletPositions,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -52,6 +57,8 @@ impl Tool {
             Tool::Screener => "screener",
             Tool::Exchanges => "exchanges",
             Tool::TrackRecord => "track_record",
+            Tool::Wallets => "wallets",
+            Tool::WalletPositions => "wallet_positions",
         }
     }
 
@@ -69,6 +76,8 @@ impl Tool {
             Tool::Screener => screener::ROUTE,
             Tool::Exchanges => exchanges::ROUTE,
             Tool::TrackRecord => track_record::ROUTE,
+            Tool::Wallets => wallets::ROUTE,
+            Tool::WalletPositions => wallet_positions::ROUTE,
         }
     }
 
@@ -82,6 +91,8 @@ impl Tool {
             Tool::Screener => screener::PARAMS,
             Tool::Exchanges => exchanges::PARAMS,
             Tool::TrackRecord => track_record::PARAMS,
+            Tool::Wallets => wallets::PARAMS,
+            Tool::WalletPositions => wallet_positions::PARAMS,
         }
     }
 
@@ -94,6 +105,8 @@ impl Tool {
             Tool::Screener => "Divergence screener",
             Tool::Exchanges => "Positioning across exchanges",
             Tool::TrackRecord => "Signal track record",
+            Tool::Wallets => "Smart money by wallet (Hyperliquid)",
+            Tool::WalletPositions => "Tracked wallets' positions in one token",
         }
     }
 
@@ -137,6 +150,29 @@ impl Tool {
                  crowd_over_short, against all buckets as the baseline. A description of the past, \
                  not a forecast."
             }
+            Tool::Wallets => {
+                "Smart money by wallet: one row per token held by a cohort of Hyperliquid's most \
+                 profitable wallets (by default the 60 with the largest month pnl among the \
+                 leaderboard's wallets with an account value of at least 100,000 USD and positive \
+                 all-time and month pnl, the HLP vault excluded; or an operator's list; every \
+                 answer states the rule and the addresses as cohort). Per token: how many wallets \
+                 are long vs short (position_long_pct) beside how much of their money is long \
+                 (money_long_pct), the notionals and the call (LONG, SHORT or NEUTRAL); on \
+                 request hold times, changes over a window with the money flow, and a confidence \
+                 score. Hold times and changes cover only the wallets whose fills are known \
+                 (coverage: wallets_known of wallets_holding), fewer just after a cold start. \
+                 Not financial advice."
+            }
+            Tool::WalletPositions => {
+                "The positions behind one token's row of the wallets tool (coin required): every \
+                 wallet of the same Hyperliquid cohort (the leaderboard's most profitable wallets, \
+                 or an operator's list; stated as cohort) holding the token, largest notional \
+                 first, each with side, size, notional, entry price, leverage, unrealized pnl and \
+                 how long it has been held (opened_at, hold_hours; hold_lower_bound when the fills \
+                 do not reach the opening). Holds are known only for the wallets whose fills are \
+                 known (coverage: wallets_known of wallets_holding); the others' are null. Not \
+                 financial advice."
+            }
         }
     }
 
@@ -149,6 +185,8 @@ impl Tool {
             Tool::Screener => args::input_schema::<args::ScreenerArgs>(),
             Tool::Exchanges => args::input_schema::<args::ExchangesArgs>(),
             Tool::TrackRecord => args::input_schema::<args::TrackRecordArgs>(),
+            Tool::Wallets => args::input_schema::<args::WalletsArgs>(),
+            Tool::WalletPositions => args::input_schema::<args::WalletPositionsArgs>(),
         }
     }
 
@@ -177,6 +215,10 @@ impl Tool {
             Tool::Screener => ::screener::http_handler::function_handler(deps, event).await,
             Tool::Exchanges => ::exchanges::http_handler::function_handler(deps, event).await,
             Tool::TrackRecord => ::track_record::http_handler::function_handler(deps, event).await,
+            Tool::Wallets => ::wallets::http_handler::function_handler(deps, event).await,
+            Tool::WalletPositions => {
+                ::wallet_positions::http_handler::function_handler(deps, event).await
+            }
         }
     }
 
@@ -335,16 +377,70 @@ mod tests {
         assert!(call::query_pairs(&bare).is_empty() && call::api_key(&bare).is_none());
     }
 
+    /// The function serving `route` in template.yaml (its `Binary`, the crate whose handler
+    /// answers the tool).
+    fn binary_serving(route: &str) -> &'static str {
+        let template = include_str!("../../../template.yaml");
+        let described = format!("Description: GET {route}\n");
+        let at = template
+            .find(&described)
+            .unwrap_or_else(|| panic!("{route}"));
+        let binary = template[..at].rfind("Binary: ").unwrap() + "Binary: ".len();
+        template[binary..].lines().next().unwrap().trim()
+    }
+
     #[test]
-    fn every_tool_is_found_by_its_name_and_answered_on_its_own_route() {
+    fn every_tool_is_found_by_its_name_and_named_after_the_function_serving_its_route() {
         for tool in Tool::ALL {
             assert_eq!(Tool::from_name(tool.name()), Some(tool));
             assert_eq!(
-                tool.route(),
-                format!("/v1/{}", tool.name().replace('_', "-"))
+                binary_serving(tool.route()).replace('-', "_"),
+                tool.name(),
+                "{}",
+                tool.route()
             );
+            assert!(tool.route().starts_with("/v1/"), "{}", tool.route());
             assert_eq!(tool.info().name, tool.name());
         }
+        assert_eq!(Tool::ALL.len(), 9);
+        assert_eq!(Tool::WalletPositions.route(), "/v1/wallets/positions");
         assert_eq!(Tool::from_name("track-record"), None);
+        assert_eq!(Tool::from_name("wallet-positions"), None);
+    }
+
+    #[test]
+    fn the_wallet_tools_say_what_the_cohort_is_and_what_the_holds_cover() {
+        use shared::upstream::hyperliquid::leaderboard::{
+            DEFAULT_COHORT_SIZE, DEFAULT_MIN_ACCOUNT_VALUE_USD,
+        };
+        let thousands = |n: i64| {
+            let digits = n.to_string();
+            let mut out = String::new();
+            for (i, d) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i) % 3 == 0 {
+                    out.push(',');
+                }
+                out.push(d);
+            }
+            out
+        };
+        let wallets = Tool::Wallets.description();
+        assert!(
+            wallets.contains(&format!("{DEFAULT_COHORT_SIZE} with the largest month pnl")),
+            "{wallets}"
+        );
+        assert!(
+            wallets.contains(&format!(
+                "at least {} USD",
+                thousands(DEFAULT_MIN_ACCOUNT_VALUE_USD)
+            )),
+            "{wallets}"
+        );
+        for tool in [Tool::Wallets, Tool::WalletPositions] {
+            let text = tool.description();
+            for words in ["Hyperliquid", "cohort", "coverage", "fills are known"] {
+                assert!(text.contains(words), "{}: {words}", tool.name());
+            }
+        }
     }
 }

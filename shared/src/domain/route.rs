@@ -91,33 +91,41 @@ pub const CHART: Share = Share {
     hyperliquid_weight: 0,
 };
 /// `POST /v1/mcp`: the data routes as Model Context Protocol tools, each answered by the route's
-/// own handler from this function's one share.
+/// own handler from this function's one share (its `wallets` and `wallet_positions` tools from
+/// its share of Hyperliquid's weight, below).
 pub const MCP: Share = Share {
     route: "/v1/mcp",
     instances: 1,
     requests: 110,
     klines_weight: 600,
-    hyperliquid_weight: 0,
+    hyperliquid_weight: 240,
 };
 
-// The wallet routes read Hyperliquid only. Its limit is 1,200 weight per rolling minute per IP;
-// the plan is 1,080 (`upstream::hyperliquid::PLANNED_WEIGHT`), split so one instance of each
-// function that reads it stays within it: a cold instance spends 140 (asset contexts 20, 60
-// wallets' positions 120) and the rest advances the fills sweep (~20–25 a wallet), so /v1/wallets,
-// which the scheduled sweep also runs, has the most.
+// Hyperliquid is read by the wallet routes and by MCP's `wallets` and `wallet_positions` tools
+// (answered by those routes' handlers from MCP's own share). Its limit is 1,200 weight per
+// rolling minute per IP; the plan is 1,080 (`upstream::hyperliquid::PLANNED_WEIGHT`), split
+// between the three functions so one instance of each stays within it together: /v1/wallets 600,
+// /v1/wallets/positions 240, MCP 240. Every share affords a cold read, 140 (asset contexts 20, 60
+// wallets' positions at 2); what is left advances the fills sweep, where a page reserves up to
+// 120 before it is sent and is settled to what it weighed (~20–25 a wallet): a share S sweeps
+// about (S − 120) / 25 + 1 wallets a minute. /v1/wallets, which the scheduled sweep also runs
+// every minute, has the most (~20 wallets a minute, the 60 within minutes); a 240 share sweeps
+// ~5 a minute once warm and none in its cold read's minute (140 + 120 > 240), its holds filling
+// in over the following minutes (`coverage` says how far). `upstream::hyperliquid`'s tests hold
+// the sum to the plan and every share to a cold read.
 pub const WALLETS: Share = Share {
     route: "/v1/wallets",
     instances: 1,
     requests: 0,
     klines_weight: 0,
-    hyperliquid_weight: 720,
+    hyperliquid_weight: 600,
 };
 pub const WALLET_POSITIONS: Share = Share {
     route: "/v1/wallets/positions",
     instances: 1,
     requests: 0,
     klines_weight: 0,
-    hyperliquid_weight: 360,
+    hyperliquid_weight: 240,
 };
 
 /// The capacity model: every function that reads a venue, with its share.

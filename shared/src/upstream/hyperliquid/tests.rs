@@ -276,3 +276,52 @@ async fn the_leaderboard_streams_into_the_contract_s_cohort() {
         "the leaderboard is not an info request"
     );
 }
+
+/// The capacity model's shares of Hyperliquid's weight (`domain::route`): together within the
+/// plan, the plan a tenth under the limit, and every function that reads Hyperliquid (the two
+/// wallet routes, and MCP for its `wallets` and `wallet_positions` tools) able to afford a cold
+/// read: the asset contexts and every tracked wallet's positions.
+#[test]
+fn the_shares_of_hyperliquid_s_weight_sum_within_the_plan_and_each_affords_a_cold_read() {
+    use crate::domain::route::{self, share, CAPACITY_MODEL};
+    use leaderboard::DEFAULT_COHORT_SIZE;
+
+    // Hyperliquid's documented limit, as the stand-in enforces it; the plan keeps 10% headroom.
+    assert_eq!(WEIGHT_LIMIT, hl::WEIGHT_PER_MINUTE);
+    assert_eq!(WEIGHT_LIMIT, 1_200);
+    assert_eq!(PLANNED_WEIGHT, WEIGHT_LIMIT - WEIGHT_LIMIT / 10);
+
+    let planned: u32 = CAPACITY_MODEL
+        .iter()
+        .map(|s| s.hyperliquid_weight * s.instances)
+        .sum();
+    assert!(planned <= PLANNED_WEIGHT, "{planned} > {PLANNED_WEIGHT}");
+
+    let cold_read =
+        META_AND_ASSET_CTXS_WEIGHT + DEFAULT_COHORT_SIZE as u32 * CLEARINGHOUSE_STATE_WEIGHT;
+    assert_eq!(
+        cold_read, 140,
+        "asset contexts 20, 60 wallets' positions at 2"
+    );
+    let readers = [
+        route::WALLETS.route,
+        route::WALLET_POSITIONS.route,
+        route::MCP.route,
+    ];
+    for route in readers {
+        let s = share(route).unwrap();
+        assert!(
+            s.hyperliquid_weight >= cold_read,
+            "{route}: {} < {cold_read}",
+            s.hyperliquid_weight
+        );
+    }
+    for s in CAPACITY_MODEL {
+        assert_eq!(
+            s.hyperliquid_weight > 0,
+            readers.contains(&s.route),
+            "{}: only the functions with a wallet route or tool read Hyperliquid",
+            s.route
+        );
+    }
+}
