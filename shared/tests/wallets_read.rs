@@ -6,7 +6,7 @@ use shared::domain::wallet::Position;
 use shared::domain::Fixed;
 use shared::maths::wallets::{hold, token_rows};
 use shared::upstream::hyperliquid::leaderboard::TrackingSource;
-use shared::upstream::hyperliquid::warm::{WalletsWarm, FILLS_LOOKBACK_MS};
+use shared::upstream::hyperliquid::warm::{Sweep, WalletsWarm, FILLS_LOOKBACK_MS};
 use shared::upstream::hyperliquid::{weight_budget, Hyperliquid, PLANNED_WEIGHT};
 use shared::upstream::policy;
 use standin::hyperliquid as hl;
@@ -64,7 +64,7 @@ async fn the_cohort_and_its_positions_are_the_stand_in_s_to_the_cent_and_a_repea
         .read(
             &client,
             &TrackingSource::default(),
-            false,
+            Sweep::Off,
             false,
             DEMO_NOW_MS,
         )
@@ -118,7 +118,7 @@ async fn the_cohort_and_its_positions_are_the_stand_in_s_to_the_cent_and_a_repea
         .read(
             &client,
             &TrackingSource::default(),
-            false,
+            Sweep::Off,
             false,
             DEMO_NOW_MS + 60_000,
         )
@@ -164,7 +164,7 @@ async fn holds_are_read_from_the_fills_as_each_fixture_case_says() {
         .read(
             &client,
             &TrackingSource::default(),
-            true,
+            Sweep::LargestFirst,
             false,
             DEMO_NOW_MS,
         )
@@ -218,42 +218,80 @@ async fn holds_are_read_from_the_fills_as_each_fixture_case_says() {
     );
 }
 
-/// A function with a small share (wallet-positions': 360 a minute) spends 140 on a cold read's
-/// asset contexts and positions; the sweep then asks only as many wallets at once as it can
-/// reserve a full page for, so it goes on wallet after wallet instead of refusing itself.
+/// A function with a small share (wallet-positions': 240 a minute) spends 42 on a cold read of the
+/// 11 fixture wallets (asset contexts 20, positions 2 each); the sweep then asks only as many
+/// wallets at once as it can reserve a full page (120) for, so it goes on wallet after wallet
+/// instead of refusing itself; and the asked coin's holders come first, where the largest-first
+/// order would leave one of them out.
 #[tokio::test]
-async fn a_small_share_sweeps_wallet_after_wallet_within_its_weight() {
+async fn a_small_share_sweeps_the_asked_coin_s_holders_first_within_its_weight() {
     use shared::domain::route::WALLET_POSITIONS;
+    use std::collections::HashSet;
     let standin = standin::spawn(Switches::demo()).await.unwrap();
     let base = standin.base_url();
     let share = WALLET_POSITIONS.hyperliquid_weight;
-    let client = Hyperliquid::new(
-        policy::http_client().unwrap(),
-        Some(&base),
-        Some(&base),
-        weight_budget(share),
-    );
-    let read = WalletsWarm::default()
-        .read(
-            &client,
-            &TrackingSource::default(),
-            true,
-            false,
-            DEMO_NOW_MS,
-        )
-        .await
-        .result
-        .unwrap();
-    // 140 spent on the positions leaves 220: one full page reserved at a time, settled to its
-    // fills' weight (21-23 for these wallets), affords several.
+    let cold_read = |sweep| {
+        let client = Hyperliquid::new(
+            policy::http_client().unwrap(),
+            Some(&base),
+            Some(&base),
+            weight_budget(share),
+        );
+        async move {
+            WalletsWarm::default()
+                .read(
+                    &client,
+                    &TrackingSource::default(),
+                    sweep,
+                    false,
+                    DEMO_NOW_MS,
+                )
+                .await
+                .result
+                .unwrap()
+        }
+    };
+    let largest_first = cold_read(Sweep::LargestFirst).await;
+    let holders: HashSet<&str> = largest_first
+        .positions
+        .iter()
+        .map(|p| p.wallet.as_str())
+        .collect();
+    let swept = largest_first.histories.len();
     assert!(
-        read.histories.len() >= 3,
-        "{} wallets swept",
-        read.histories.len()
+        swept >= 3 && swept < holders.len(),
+        "several wallets, one after another, but not all {}: {swept}",
+        holders.len()
     );
+    // A coin one of whose holders the largest-first order did not reach.
+    let holders_of = |read: &shared::upstream::hyperliquid::warm::WalletsRead, coin: &str| {
+        read.positions
+            .iter()
+            .filter(|p| p.coin == coin)
+            .map(|p| p.wallet.clone())
+            .collect::<Vec<_>>()
+    };
+    let coin = largest_first
+        .positions
+        .iter()
+        .map(|p| p.coin.clone())
+        .find(|c| {
+            holders_of(&largest_first, c).len() <= 3
+                && holders_of(&largest_first, c)
+                    .iter()
+                    .any(|w| !largest_first.histories.contains_key(w))
+        })
+        .expect("a coin the largest-first sweep leaves a holder of");
+    let first = cold_read(Sweep::HoldersOf(&coin)).await;
+    for wallet in holders_of(&first, &coin) {
+        assert!(
+            first.histories.contains_key(&wallet),
+            "{coin}: {wallet}'s fills not swept"
+        );
+    }
     assert!(
-        standin.max_weight_in_any_minute() <= share + share / 10,
-        "{} > the share and its headroom",
+        standin.max_weight_in_any_minute() <= 2 * (share + share / 10),
+        "{} > two reads of the share and its headroom",
         standin.max_weight_in_any_minute()
     );
 }

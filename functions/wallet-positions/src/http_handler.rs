@@ -9,6 +9,7 @@ use shared::endpoints::screener::Refresh;
 use shared::endpoints::wallet_positions::{self, PositionsParams};
 use shared::endpoints::wallets::WalletsInput;
 use shared::endpoints::Provenance;
+use shared::upstream::hyperliquid::warm::Sweep;
 use shared::Deps;
 
 pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
@@ -19,7 +20,13 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
         let now = now_ms();
         let (config, hyperliquid) = deps.hyperliquid().await;
         let fetched = (deps.wallets)
-            .read(hyperliquid, &config.wallet_tracking, true, false, now)
+            .read(
+                hyperliquid,
+                &config.wallet_tracking,
+                Sweep::HoldersOf(&params.coin),
+                false,
+                now,
+            )
             .await;
         call.record_upstream(fetched.report);
         let read = fetched.result?;

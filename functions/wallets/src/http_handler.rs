@@ -10,6 +10,7 @@ use shared::edge::{call, Call};
 use shared::endpoints::screener::Refresh;
 use shared::endpoints::wallets::{self, WalletsInput, WalletsParams};
 use shared::endpoints::{Format, Provenance};
+use shared::upstream::hyperliquid::warm::Sweep;
 use shared::Deps;
 
 pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Body>, Error> {
@@ -30,10 +31,13 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
             }
         };
         let (config, hyperliquid) = deps.hyperliquid().await;
-        let fills = params.include_hold_times || params.changes.is_some();
+        let sweep = match params.include_hold_times || params.changes.is_some() {
+            true => Sweep::LargestFirst,
+            false => Sweep::Off,
+        };
         let fresh = refresh == Refresh::Honoured;
         let fetched = (deps.wallets)
-            .read(hyperliquid, &config.wallet_tracking, fills, fresh, now)
+            .read(hyperliquid, &config.wallet_tracking, sweep, fresh, now)
             .await;
         call.record_upstream(fetched.report);
         let read = fetched.result?;

@@ -62,6 +62,18 @@ pub struct TrackedWallets {
     pub as_of: i64,
 }
 
+/// Which wallets' fills a read sweeps for (hold times and changes need them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sweep<'a> {
+    /// None: positions only.
+    Off,
+    /// The holders, largest total notional first.
+    LargestFirst,
+    /// The holders of this coin first (largest notional in it first), then the rest as
+    /// [`Sweep::LargestFirst`]: what `/v1/wallets/positions?coin=` shows is swept before the rest.
+    HoldersOf(&'a str),
+}
+
 /// What one read gathered.
 #[derive(Debug)]
 pub struct WalletsRead {
@@ -104,20 +116,20 @@ impl WalletsWarm {
         self.kept.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The tracked wallets, the marks and every tracked wallet's positions; with `fills`, as many holding
-    /// wallets' fills as the weight budget affords, largest notional first. `fresh` (a refresh
+    /// The tracked wallets, the marks and every tracked wallet's positions; then, as `sweep`
+    /// says, as many holding wallets' fills as the weight budget affords. `fresh` (a refresh
     /// honoured) reads the marks and positions again even where they are kept.
     pub async fn read(
         &self,
         hl: &Hyperliquid,
         source: &TrackingSource,
-        fills: bool,
+        sweep: Sweep<'_>,
         fresh: bool,
         now_ms: i64,
     ) -> Fetched<WalletsRead> {
         let mut reports = Vec::new();
         let result = self
-            .gather(hl, source, fills, fresh, now_ms, &mut reports)
+            .gather(hl, source, sweep, fresh, now_ms, &mut reports)
             .await;
         let mut report = UpstreamReport::total(&reports);
         let stale = result.as_ref().ok().and_then(|r| r.stale);
@@ -134,7 +146,7 @@ impl WalletsWarm {
         &self,
         hl: &Hyperliquid,
         source: &TrackingSource,
-        fills: bool,
+        sweep: Sweep<'_>,
         fresh: bool,
         now_ms: i64,
         reports: &mut Vec<UpstreamReport>,
@@ -153,10 +165,16 @@ impl WalletsWarm {
         {
             return Err(failed_wallets[0].1.clone());
         }
-        let histories = if fills {
-            self.sweep(hl, &positions, now_ms, deadline, reports).await
-        } else {
-            HashMap::new()
+        let histories = match sweep {
+            Sweep::Off => HashMap::new(),
+            Sweep::LargestFirst => {
+                self.sweep(hl, &positions, None, now_ms, deadline, reports)
+                    .await
+            }
+            Sweep::HoldersOf(coin) => {
+                self.sweep(hl, &positions, Some(coin), now_ms, deadline, reports)
+                    .await
+            }
         };
         Ok(WalletsRead {
             tracked_wallets: tracked,
@@ -300,15 +318,21 @@ impl WalletsWarm {
         &self,
         hl: &Hyperliquid,
         positions: &[Position],
+        first_coin: Option<&str>,
         now_ms: i64,
         deadline: Instant,
         reports: &mut Vec<UpstreamReport>,
     ) -> HashMap<String, FillHistory> {
-        let mut notional: HashMap<&str, i64> = HashMap::new();
+        // Per wallet: its notional in `first_coin` (0 without one), then in all.
+        let mut notional: HashMap<&str, (i64, i64)> = HashMap::new();
         for p in positions {
-            *notional.entry(&p.wallet).or_default() += p.notional_usd.0;
+            let n = notional.entry(&p.wallet).or_default();
+            if first_coin.is_some_and(|c| p.coin.eq_ignore_ascii_case(c)) {
+                n.0 += p.notional_usd.0;
+            }
+            n.1 += p.notional_usd.0;
         }
-        let mut holders: Vec<(&str, i64)> = notional.into_iter().collect();
+        let mut holders: Vec<(&str, (i64, i64))> = notional.into_iter().collect();
         holders.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         let mut known = HashMap::new();
         let mut unknown = Vec::new();
