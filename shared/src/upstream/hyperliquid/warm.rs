@@ -32,8 +32,9 @@ pub const POSITIONS_BOUNDARY_MS: i64 = 300_000;
 pub const FILLS_FOR_MS: i64 = 3_600_000;
 /// How far back fills are read: at least 7 days, so an opening within 7 days is always found.
 pub const FILLS_LOOKBACK_MS: i64 = 7 * 24 * 3_600_000;
-/// Wallets asked at the same time.
-pub const CONCURRENCY: usize = 8;
+/// Wallets whose positions are asked at the same time: 60 in 3 round trips (weight, not
+/// concurrency, is what Hyperliquid limits).
+pub const CONCURRENCY: usize = 20;
 /// Wallets whose fills the sweep asks at the same time at most (each page reserves up to 120
 /// weight, so fewer when the budget has room for fewer).
 pub const SWEEP_CONCURRENCY: usize = 4;
@@ -152,10 +153,15 @@ impl WalletsWarm {
         reports: &mut Vec<UpstreamReport>,
     ) -> Result<WalletsRead, ApiError> {
         let deadline = deadline();
-        let tracked = self
-            .tracked_wallets(hl, source, now_ms, deadline, reports)
-            .await?;
-        let marks = self.marks(hl, fresh, now_ms, deadline, reports).await?;
+        // The leaderboard and the asset contexts at once: neither needs the other.
+        let (mut board_reports, mut ctx_reports) = (Vec::new(), Vec::new());
+        let (tracked, marks) = tokio::join!(
+            self.tracked_wallets(hl, source, now_ms, deadline, &mut board_reports),
+            self.marks(hl, fresh, now_ms, deadline, &mut ctx_reports),
+        );
+        reports.append(&mut board_reports);
+        reports.append(&mut ctx_reports);
+        let (tracked, marks) = (tracked?, marks?);
         let (positions, failed_wallets, stale) = self
             .positions(hl, &tracked.wallets, fresh, now_ms, deadline, reports)
             .await;
