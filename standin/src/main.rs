@@ -7,7 +7,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: binance-standin [--port 9100] [--host 127.0.0.1] [--latency-ms N] \
-[--now-ms MS] [--timestamp-as-string]\nenv: STANDIN_PORT, STANDIN_LATENCY_MS, STANDIN_NOW_MS (flags win)";
+[--now-ms MS] [--timestamp-as-string] [--hyperliquid-synthetic-wallets N] \
+[--hyperliquid-synthetic-fills K]\nenv: STANDIN_PORT, STANDIN_LATENCY_MS, STANDIN_NOW_MS (flags win)\n\
+Every switch can also be set while it runs: PUT /__standin/switches with a JSON object.";
 
 #[derive(Debug, PartialEq)]
 struct Config {
@@ -46,7 +48,16 @@ fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Config
             switches.timestamp_as_string = true;
             continue;
         }
-        if !["--port", "--host", "--latency-ms", "--now-ms"].contains(&flag) {
+        if ![
+            "--port",
+            "--host",
+            "--latency-ms",
+            "--now-ms",
+            "--hyperliquid-synthetic-wallets",
+            "--hyperliquid-synthetic-fills",
+        ]
+        .contains(&flag)
+        {
             return Err(format!("unknown argument {arg:?}"));
         }
         let value = inline
@@ -60,6 +71,12 @@ fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Config
                     .map_err(|_| format!("--host: not an IP address: {value:?}"))?
             }
             "--latency-ms" => switches.latency_ms = number(flag, &value)?,
+            "--hyperliquid-synthetic-wallets" => {
+                switches.hyperliquid_synthetic_wallets = number(flag, &value)?
+            }
+            "--hyperliquid-synthetic-fills" => {
+                switches.hyperliquid_synthetic_fills = number(flag, &value)?
+            }
             _ => switches.now_ms = Some(number(flag, &value)?),
         }
     }
@@ -125,5 +142,19 @@ mod tests {
         assert!(parse(&args("--port"), |_| None).is_err());
         assert!(parse(&args("--bogus"), |_| None).is_err());
         assert!(parse(&args("--now-ms x"), |_| None).is_err());
+        let c = parse(
+            &args("--hyperliquid-synthetic-wallets 60 --hyperliquid-synthetic-fills=2500"),
+            |_| None,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                c.switches.hyperliquid_synthetic_wallets,
+                c.switches.hyperliquid_synthetic_fills
+            ),
+            (60, 2_500)
+        );
+        let off = parse(&[], |_| None).unwrap().switches;
+        assert_eq!(off.hyperliquid_synthetic_wallets, 0, "off by default");
     }
 }

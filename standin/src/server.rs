@@ -130,6 +130,23 @@ impl Shared {
     pub(crate) fn spend_weight(&self, weight: u32) {
         lock(&self.weights).push((system_ms(), weight));
     }
+
+    /// The most Hyperliquid weight counted in any rolling minute (`[t, t + 60 s)` from any
+    /// counted `t`) since the start or the last reset.
+    fn max_weight_in_any_minute(&self) -> u32 {
+        let mut spent = lock(&self.weights).clone();
+        spent.sort_by_key(|(at, _)| *at);
+        let (mut best, mut sum, mut end) = (0, 0, 0);
+        for &(start, w) in &spent {
+            while end < spent.len() && spent[end].0 < start + 60_000 {
+                sum += spent[end].1;
+                end += 1;
+            }
+            best = best.max(sum);
+            sum -= w;
+        }
+        best
+    }
 }
 
 pub(crate) fn wall_ms() -> i64 {
@@ -168,6 +185,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/__standin/reset", post(reset))
         .route("/__standin/switches", get(get_switches).put(put_switches))
         .route("/__standin/faults", post(post_fault))
+        .route("/__standin/hyperliquid/weight", get(hyperliquid_weight))
         .fallback(not_found)
         .with_state(shared)
 }
@@ -336,6 +354,26 @@ async fn list_requests(State(st): State<Arc<Shared>>) -> Response {
     Json(json!({ "count": log.len(), "requests": *log })).into_response()
 }
 
+/// Hyperliquid's weight as counted (see [`StandInHandle::max_weight_in_any_minute`]), for
+/// scripts: `{"in_last_minute", "max_in_any_minute", "total", "requests", "limit"}`.
+async fn hyperliquid_weight(State(st): State<Arc<Shared>>) -> Response {
+    let (total, requests) = {
+        let spent = lock(&st.weights);
+        (
+            spent.iter().map(|(_, w)| u64::from(*w)).sum::<u64>(),
+            spent.len(),
+        )
+    };
+    Json(json!({
+        "in_last_minute": st.weight_in_minute_to(system_ms()),
+        "max_in_any_minute": st.max_weight_in_any_minute(),
+        "total": total,
+        "requests": requests,
+        "limit": venues::hyperliquid::WEIGHT_PER_MINUTE,
+    }))
+    .into_response()
+}
+
 async fn reset(State(st): State<Arc<Shared>>) -> Response {
     st.reset();
     get_switches(State(st)).await
@@ -452,18 +490,7 @@ impl StandInHandle {
     /// The most Hyperliquid weight counted in any rolling minute since the start (or the last
     /// reset): what a benchmark asserts stays ≤ 1,200.
     pub fn max_weight_in_any_minute(&self) -> u32 {
-        let spent = lock(&self.shared.weights).clone();
-        spent
-            .iter()
-            .map(|(start, _)| {
-                spent
-                    .iter()
-                    .filter(|(at, _)| *at >= *start && *at < start + 60_000)
-                    .map(|(_, w)| w)
-                    .sum()
-            })
-            .max()
-            .unwrap_or(0)
+        self.shared.max_weight_in_any_minute()
     }
     /// Every Hyperliquid weight counted so far: (wall-clock ms, weight), oldest first.
     pub fn weights(&self) -> Vec<(i64, u32)> {

@@ -36,6 +36,15 @@ pub struct Switches {
     pub hyperliquid_leaderboard_rows: u32,
     /// Hyperliquid's 1,200 weight per rolling minute is not enforced (it is still counted).
     pub hyperliquid_unlimited_weight: bool,
+    /// A synthetic cohort for benchmarks: this many extra wallets on the leaderboard, ranked
+    /// above every other row the default rule admits, each holding 1–3 positions built by
+    /// `hyperliquid_synthetic_fills` fills over the last 7 days (0: none, the default; at most
+    /// [`crate::hyperliquid::synthetic::MAX_SYNTHETIC_WALLETS`]). See
+    /// [`crate::hyperliquid::synthetic`].
+    pub hyperliquid_synthetic_wallets: u32,
+    /// Fills per synthetic wallet (0: its positions are held from before any fill; at most
+    /// [`crate::hyperliquid::synthetic::MAX_SYNTHETIC_FILLS`]).
+    pub hyperliquid_synthetic_fills: u32,
 }
 
 impl Switches {

@@ -23,8 +23,11 @@
 //!   `markPx`, `accountValue` by endpoint), `hang`, `slow`, `close`.
 //!
 //! The data ([`wallets`]) is deterministic on the stand-in's clock; its helpers let tests
-//! recompute every number from what was served.
+//! recompute every number from what was served. A benchmark can add a synthetic cohort
+//! ([`synthetic`], off by default) and read the weight counted over HTTP
+//! (`GET /__standin/hyperliquid/weight`).
 
+pub mod synthetic;
 pub mod wallets;
 
 use std::convert::Infallible;
@@ -43,6 +46,7 @@ use crate::faults::{self, html, json_body, Fault, FaultKind, HlEndpoint};
 use crate::server::{clock, latency, wall_ms, Shared};
 use crate::switches::Switches;
 
+pub use synthetic::Synthetic;
 pub use wallets::{
     anchor, asset_named, clearinghouse_state, dec, fills, generated_row, leaderboard_rows, mark,
     meta_and_asset_ctxs, positions, wallet, Asset, LeaderboardRow, Margin, RawFill, RawPosition,
@@ -206,17 +210,23 @@ async fn info(
 /// The answer to `request` and its weight (`empty`: the empty answer of its kind).
 fn serve(request: &Request, sw: &Switches, now: i64, kind: Option<FaultKind>) -> (Value, u32) {
     let empty = kind == Some(FaultKind::Empty);
+    let synthetic = Synthetic::of(sw);
     match request {
         Request::ClearinghouseState { user } => {
             let user = if empty { "0x0" } else { user };
-            (
-                clearinghouse_state(user, now),
-                weight(HlEndpoint::ClearinghouseState, 0),
-            )
+            let state = match synthetic.index(user) {
+                Some(i) => synthetic.clearinghouse_state(i, now),
+                None => clearinghouse_state(user, now),
+            };
+            (state, weight(HlEndpoint::ClearinghouseState, 0))
         }
         Request::UserFillsByTime { user, start, end } => {
             let end = end.unwrap_or(now);
-            let mut chosen: Vec<RawFill> = fills(user, now)
+            let all = match synthetic.index(user) {
+                Some(i) => synthetic.fills(i, now),
+                None => fills(user, now),
+            };
+            let mut chosen: Vec<RawFill> = all
                 .into_iter()
                 .filter(|f| f.time >= *start && f.time <= end && !empty)
                 .collect();
@@ -323,7 +333,9 @@ async fn leaderboard(
     let kind = fault.map(|f| f.kind);
     let mut head = String::from(r#"{"leaderboardRows":["#);
     if kind != Some(FaultKind::Empty) {
-        let rows: Vec<String> = leaderboard_rows()
+        let mut rows = leaderboard_rows();
+        rows.extend(Synthetic::of(&sw).rows());
+        let rows: Vec<String> = rows
             .iter()
             .map(|r| {
                 let v: Value = serde_json::from_str(&r.json()).unwrap_or_default();

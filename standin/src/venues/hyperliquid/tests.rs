@@ -284,3 +284,204 @@ async fn positions_and_marks_are_served_as_the_helpers_say() {
     assert_eq!(v[0]["universe"][6]["isDelisted"], true);
     assert_eq!(s.weight_in_last_minute(), 22);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The synthetic cohort (benchmarks)
+
+use super::synthetic::{self, SYNTHETIC_SPAN_MS};
+use std::collections::BTreeMap;
+
+/// (coin, signed size) of each position served.
+fn sizes(positions: &[RawPosition]) -> Vec<(&'static str, String)> {
+    positions.iter().map(|p| (p.coin, p.szi.clone())).collect()
+}
+
+/// The default cohort rule of `/v1/wallets` (shared's `TrackingRule::default()`), restated:
+/// account value ≥ 100,000, allTime and month pnl > 0, not the HLP vault; the 60 with the
+/// largest month pnl, ties by address.
+fn default_cohort(rows: &[LeaderboardRow]) -> Vec<String> {
+    let mut admitted: Vec<&LeaderboardRow> = rows
+        .iter()
+        .filter(|r| {
+            units(&r.account_value) >= 100_000 * 1_000_000
+                && units(&r.pnl[3]) > 0
+                && units(&r.pnl[2]) > 0
+                && r.eth_address != HLP_VAULT
+        })
+        .collect();
+    admitted.sort_by(|a, b| {
+        units(&b.pnl[2])
+            .cmp(&units(&a.pnl[2]))
+            .then_with(|| a.eth_address.cmp(&b.eth_address))
+    });
+    admitted
+        .iter()
+        .take(60)
+        .map(|r| r.eth_address.clone())
+        .collect()
+}
+
+fn cohort(wallets: u32, fills: u32) -> Synthetic {
+    Synthetic::of(&Switches {
+        hyperliquid_synthetic_wallets: wallets,
+        hyperliquid_synthetic_fills: fills,
+        ..Switches::demo()
+    })
+}
+
+#[test]
+fn synthetic_fills_chain_from_zero_to_the_positions_served() {
+    let a = anchor(NOW);
+    let mut tids = std::collections::HashSet::new();
+    for k in [1, 2, 3, 7, 200, 2_500] {
+        let s = cohort(60, k);
+        for i in 0..60 {
+            let fills = s.fills(i, NOW);
+            let positions = s.positions(i, NOW);
+            let who = format!("wallet {i}, K = {k}");
+            assert_eq!(fills.len(), k as usize, "{who}");
+            assert!(
+                (1..=3).contains(&positions.len()) || (k < 3 && positions.len() <= k as usize),
+                "{who}: {} positions",
+                positions.len()
+            );
+            // Inside the last 7 days, one per millisecond at most, oldest first.
+            assert!(fills[0].time >= a - SYNTHETIC_SPAN_MS, "{who}");
+            assert!(fills.last().unwrap().time < a, "{who}");
+            assert!(fills.windows(2).all(|w| w[0].time < w[1].time), "{who}");
+            // Each coin's chain: from 0, each fill starting where the previous one ended, the
+            // newest ending at the size served; no fill in a coin not held.
+            let mut running: BTreeMap<&str, i128> = BTreeMap::new();
+            for f in &fills {
+                let at = running.entry(f.coin).or_insert(0);
+                assert_eq!(units(&f.start_position), *at, "{who}: {} chain", f.coin);
+                assert!(units(&f.sz) > 0, "{who}");
+                *at += signed(f);
+                assert!(
+                    f.dir.starts_with("Open ") || f.dir.starts_with("Close "),
+                    "{who}"
+                );
+            }
+            let held: BTreeMap<&str, i128> =
+                positions.iter().map(|p| (p.coin, units(&p.szi))).collect();
+            assert_eq!(running, held, "{who}: positions are where the fills end");
+            for p in &positions {
+                let asset = asset_named(p.coin).unwrap();
+                assert!(!asset.is_delisted, "{who}");
+                assert_ne!(units(&p.szi), 0, "{who}");
+            }
+            if k == 2_500 {
+                assert!(
+                    fills.iter().all(|f| tids.insert(f.tid)),
+                    "{who}: tids unique"
+                );
+            }
+        }
+    }
+    // Every wallet holds what it is meant to, with many fills as with few: 1–3 positions each,
+    // all three counts met somewhere, and notionals from ~50,000 USD.
+    let s = cohort(60, 200);
+    let counts: Vec<usize> = (0..60).map(|i| s.positions(i, NOW).len()).collect();
+    assert!((1..=3).all(|n| counts.contains(&n)), "{counts:?}");
+    for i in 0..60 {
+        for p in s.positions(i, NOW) {
+            assert!(
+                units(&p.position_value) >= 45_000 * 1_000_000,
+                "{i} {}",
+                p.coin
+            );
+        }
+        assert_eq!(
+            sizes(&cohort(60, 2_500).positions(i, NOW)),
+            sizes(&s.positions(i, NOW)),
+            "the sizes held do not depend on K"
+        );
+    }
+}
+
+#[test]
+fn with_no_fills_the_synthetic_positions_are_held_from_before() {
+    let s = cohort(5, 0);
+    for i in 0..5 {
+        assert!(s.fills(i, NOW).is_empty());
+        assert_eq!(
+            sizes(&s.positions(i, NOW)),
+            sizes(&cohort(5, 9).positions(i, NOW))
+        );
+    }
+}
+
+#[test]
+fn the_default_rule_selects_the_synthetic_wallets_above_every_other_row() {
+    let mut rows = leaderboard_rows();
+    let fixtures = default_cohort(&rows);
+    assert_eq!(fixtures.len(), 11, "the fixtures alone: 11 pass the rule");
+    // 60 synthetic wallets: the cohort is theirs, in index order, no fixture in it.
+    rows.extend(cohort(60, 200).rows());
+    let picked = default_cohort(&rows);
+    let synthetic: Vec<String> = (0..60).map(synthetic::address).collect();
+    assert_eq!(picked, synthetic);
+    // 49: them, then the 11 fixtures in their own order.
+    let mut rows = leaderboard_rows();
+    rows.extend(cohort(49, 200).rows());
+    let picked = default_cohort(&rows);
+    assert_eq!(&picked[..49], &synthetic[..49]);
+    assert_eq!(&picked[49..], &fixtures[..]);
+    // Above the generated rows of the 40 MB leaderboard too (their month pnl < 900,000).
+    let worst = units(&cohort(1_000, 1).rows()[999].pnl[2]);
+    for i in (0..BENCH_LEADERBOARD_ROWS).step_by(97) {
+        let row: Value = serde_json::from_str(&generated_row(i)).unwrap();
+        let month = units(row["windowPerformances"][2][1]["pnl"].as_str().unwrap());
+        assert!(month < worst, "row {i}");
+    }
+    // Off by default: no synthetic row, no synthetic wallet.
+    let off = Synthetic::of(&Switches::default());
+    assert!(off.rows().is_empty());
+    assert_eq!(off.index(&synthetic::address(0)), None);
+    assert_eq!(cohort(60, 1).index(&synthetic::address(59)), Some(59));
+    assert_eq!(cohort(60, 1).index(&synthetic::address(60)), None);
+}
+
+#[tokio::test]
+async fn the_synthetic_cohort_is_served_and_the_weight_is_readable_over_http() {
+    let s = spawn(Switches::demo()).await.unwrap();
+    let base = s.base_url();
+    let http = reqwest::Client::new();
+    let put = http
+        .put(format!("{base}/__standin/switches"))
+        .body(r#"{"hyperliquid_synthetic_wallets":3,"hyperliquid_synthetic_fills":2500}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status().as_u16(), 200);
+    let get = |path: String| async move {
+        let text = reqwest::get(path).await.unwrap().text().await.unwrap();
+        serde_json::from_str::<Value>(&text).unwrap()
+    };
+    let lb = get(format!("{base}{LEADERBOARD_PATH}")).await;
+    let rows = lb["leaderboardRows"].as_array().unwrap();
+    assert_eq!(rows.len(), leaderboard_rows().len() + 3);
+    let user = synthetic::address(2);
+    assert!(rows.iter().any(|r| r["ethAddress"] == user.as_str()));
+    let body = format!(r#"{{"type":"clearinghouseState","user":"{user}"}}"#);
+    let (status, _, body) = post(&base, &body).await;
+    assert_eq!(status, 200);
+    let state: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(state, cohort(3, 2_500).clearinghouse_state(2, NOW));
+    // Fills in pages of 2,000, oldest first: 2,000 then the 500 left.
+    let (_, _, body) = post(&base, &fills_body(&user, NOW - 7 * crate::data::DAY_MS)).await;
+    let page: Vec<Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(page.len(), MAX_FILLS);
+    let last = page[MAX_FILLS - 1]["time"].as_i64().unwrap();
+    let (_, _, body) = post(&base, &fills_body(&user, last)).await;
+    let next: Vec<Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(next.len(), 2_500 - MAX_FILLS + 1);
+    let weight = get(format!("{base}/__standin/hyperliquid/weight")).await;
+    // 2 + (20 + 100) + (20 + ⌈501 / 20⌉ = 46).
+    assert_eq!(weight["in_last_minute"], 2 + 120 + 46);
+    assert_eq!(weight["max_in_any_minute"], 2 + 120 + 46);
+    assert_eq!(weight["total"], 2 + 120 + 46);
+    assert_eq!(weight["requests"], 3);
+    assert_eq!(weight["limit"], 1_200);
+    assert_eq!(s.max_weight_in_any_minute(), 168);
+}

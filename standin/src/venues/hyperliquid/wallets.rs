@@ -106,7 +106,7 @@ pub enum Side {
 
 /// What a trade is beside an ordinary fill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Fill,
     /// A liquidation: `dir` "Liquidated Cross Long/Short", with a `liquidation` object.
     Liquidation,
@@ -119,13 +119,13 @@ enum Kind {
 
 /// One trade of a wallet's history: `ago_ms` before the anchor; size and price in 10⁻⁶.
 #[derive(Debug, Clone, Copy)]
-struct Trade {
-    coin: &'static str,
-    ago_ms: i64,
-    side: Side,
-    sz: i128,
-    px: i128,
-    kind: Kind,
+pub(super) struct Trade {
+    pub(super) coin: &'static str,
+    pub(super) ago_ms: i64,
+    pub(super) side: Side,
+    pub(super) sz: i128,
+    pub(super) px: i128,
+    pub(super) kind: Kind,
 }
 
 /// A size or price in millionths from its decimal text (exact: fixtures only).
@@ -577,32 +577,52 @@ fn div_round(n: i128, d: i128) -> i128 {
 
 /// Per coin: signed size and entry price, in 10⁻⁶.
 #[derive(Default, Clone, Copy)]
-struct Book {
-    size: i128,
-    entry: i128,
+pub(super) struct Book {
+    pub(super) size: i128,
+    pub(super) entry: i128,
+}
+
+/// What a wallet's fills and positions are made from: its holdings before its oldest trade,
+/// its trades, and where its trade ids start.
+pub(super) struct History {
+    /// Per coin: signed size and entry price held before the oldest trade.
+    pub(super) priors: Vec<(&'static str, Book)>,
+    pub(super) trades: Vec<Trade>,
+    /// The `tid` of its oldest trade; the others follow one by one.
+    pub(super) first_tid: u64,
+}
+
+/// The fixture wallet's history.
+fn history(w: &Wallet) -> History {
+    let seed = u64::from_str_radix(&w.address[2..14], 16).unwrap_or(0) % 1_000_000;
+    History {
+        priors: w
+            .priors
+            .iter()
+            .map(|(coin, size, entry)| {
+                let book = Book {
+                    size: units(size),
+                    entry: units(entry),
+                };
+                (*coin, book)
+            })
+            .collect(),
+        trades: (w.trades)(),
+        first_tid: 100_000_000_000_000 + seed * 10_000,
+    }
 }
 
 /// The wallet's history replayed: the served fills oldest first, and the final book per coin.
-fn replay(w: &Wallet, anchor_ms: i64) -> (Vec<RawFill>, BTreeMap<&'static str, Book>) {
-    let mut books: BTreeMap<&'static str, Book> = BTreeMap::new();
-    for (coin, size, entry) in w.priors {
-        books.insert(
-            coin,
-            Book {
-                size: units(size),
-                entry: units(entry),
-            },
-        );
-    }
+pub(super) fn replay(h: History, anchor_ms: i64) -> (Vec<RawFill>, BTreeMap<&'static str, Book>) {
+    let mut books: BTreeMap<&'static str, Book> = h.priors.into_iter().collect();
     let mut spot_balance: BTreeMap<&'static str, i128> = BTreeMap::new();
-    let mut trades = (w.trades)();
+    let mut trades = h.trades;
     // Oldest first; the listed order within one millisecond.
     trades.sort_by_key(|t| std::cmp::Reverse(t.ago_ms));
-    let seed = u64::from_str_radix(&w.address[2..14], 16).unwrap_or(0) % 1_000_000;
-    let mut fills = Vec::new();
+    let mut fills = Vec::with_capacity(trades.len());
     for (i, t) in trades.iter().enumerate() {
         let signed = if t.side == Side::B { t.sz } else { -t.sz };
-        let tid = 100_000_000_000_000 + seed * 10_000 + i as u64;
+        let tid = h.first_tid + i as u64;
         let notional = t.sz * t.px; // 10⁻¹²
         let fee = div_round(notional * 35, 100_000 * UNIT); // 3.5 bp, in 10⁻⁶
         if t.kind == Kind::Spot {
@@ -686,7 +706,7 @@ fn replay(w: &Wallet, anchor_ms: i64) -> (Vec<RawFill>, BTreeMap<&'static str, B
 /// within one millisecond is the order they happened in). Empty for an unknown address. A
 /// missing TWAP slice is not among them.
 pub fn fills(address: &str, now_ms: i64) -> Vec<RawFill> {
-    wallet(address).map_or_else(Vec::new, |w| replay(w, anchor(now_ms)).0)
+    wallet(address).map_or_else(Vec::new, |w| replay(history(w), anchor(now_ms)).0)
 }
 
 /// The positions the stand-in serves for `address` at clock `now_ms` (coin order), consistent
@@ -696,7 +716,15 @@ pub fn positions(address: &str, now_ms: i64) -> Vec<RawPosition> {
     let Some(w) = wallet(address) else {
         return Vec::new();
     };
-    let (_, books) = replay(w, anchor(now_ms));
+    let (_, books) = replay(history(w), anchor(now_ms));
+    positions_of(books, w.margin)
+}
+
+/// The open positions of `books` (coin order), margined as `margin` says.
+pub(super) fn positions_of(
+    books: BTreeMap<&'static str, Book>,
+    margin: impl Fn(&str) -> Margin,
+) -> Vec<RawPosition> {
     books
         .into_iter()
         .filter(|(_, b)| b.size != 0)
@@ -705,7 +733,7 @@ pub fn positions(address: &str, now_ms: i64) -> Vec<RawPosition> {
             let mark = units(a.mark_px);
             let value = b.size.abs() * mark; // 10⁻¹²
             let upnl = b.size * (mark - b.entry); // 10⁻¹²
-            let margin = (w.margin)(coin);
+            let margin = margin(coin);
             let leverage = match margin {
                 Margin::Cross(l) | Margin::Isolated(l) => i128::from(l),
             };
@@ -776,8 +804,17 @@ impl RawPosition {
 /// `clearinghouseState` for `address` at clock `now_ms`: an unknown address has zero summaries
 /// and no positions.
 pub fn clearinghouse_state(address: &str, now_ms: i64) -> serde_json::Value {
-    let positions = positions(address, now_ms);
-    let account = wallet(address).map_or(0, |w| units(w.account_value) * UNIT);
+    let account = wallet(address).map_or(0, |w| units(w.account_value));
+    state_json(&positions(address, now_ms), account, now_ms)
+}
+
+/// `clearinghouseState` of `positions` with an account value of `account_units` (10⁻⁶ USD).
+pub(super) fn state_json(
+    positions: &[RawPosition],
+    account_units: i128,
+    now_ms: i64,
+) -> serde_json::Value {
+    let account = account_units * UNIT;
     let ntl: i128 = positions.iter().map(|p| p.value_units).sum();
     let margin: i128 = positions.iter().map(|p| p.margin_units).sum();
     let signed: i128 = positions
@@ -905,10 +942,10 @@ pub fn leaderboard_rows() -> Vec<LeaderboardRow> {
 }
 
 /// A small deterministic generator (xorshift).
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
