@@ -493,6 +493,9 @@ class LambdaCluster:
             "AWS_REGION": "ap-northeast-1",
             "AWS_DEFAULT_REGION": "ap-northeast-1",
             **{f"{v}_BASE_URL": self.base_url for v in VENUES},
+            # Hyperliquid's info API and leaderboard (the wallet routes) are the stand-in's too.
+            "HYPERLIQUID_BASE_URL": self.base_url,
+            "HYPERLIQUID_STATS_URL": self.base_url,
             **self.extra_env,
         }
 

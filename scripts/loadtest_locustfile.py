@@ -1,7 +1,7 @@
 """The four paid tiers at their full rates at once, as locust users (see scripts/loadtest).
 
 Free 1 user × 2 req/s, Starter 2 × 3, Pro 6 × 3, Business 15 × 3: 71 req/s in all, 24 users, each
-with its own `x-api-key`. Each request picks a route by weight (per 100 requests):
+with its own `x-api-key`. Each request picks a route by weight (per 105 requests):
 
     /v1/positioning   25   coin of the 20, period 5m/1h/4h
     /v1/divergence    20   coin, period
@@ -13,6 +13,9 @@ with its own `x-api-key`. Each request picks a route by weight (per 100 requests
     /v1/chart          3   coin, period (the SVG)
     /v1/mcp            5   POST JSON-RPC tools/call (stateless Streamable HTTP), a tool of
                            positioning, divergence, signal, history with {coin, period}
+    /v1/wallets        3   Hyperliquid's tracked wallets; a third include_hold_times=true, a third
+                           include_changes=true, 5% refresh=true
+    /v1/wallets/positions 2  coin of BTC, ETH, SOL, HYPE, kPEPE
     /v1/meta           1   no upstream: the gateway's own latency under load
 
 One record per answer goes to $LOADTEST_OUT/requests.jsonl when locust quits: start time, route,
@@ -39,6 +42,7 @@ COINS = "BTC,ETH,SOL,BNB,XRP,DOGE,ADA,AVAX,LINK,TRX,DOT,TON,SUI,LTC,BCH,NEAR,APT
 PERIODS = ["5m", "1h", "4h"]
 VENUES = "binance,okx,bybit,gate,bitget"
 MCP_TOOLS = ["positioning", "divergence", "signal", "history"]
+WALLET_COINS = ["BTC", "ETH", "SOL", "HYPE", "kPEPE"]
 OUT = pathlib.Path(os.environ.get("LOADTEST_OUT", "target/loadtest"))
 RECORDS: list = []
 RPC_IDS = itertools.count(1)
@@ -176,6 +180,17 @@ class Tier(FastHttpUser):
                "params": {"name": random.choice(MCP_TOOLS), "arguments": self.market()}}
         self.ask("/v1/mcp", method="POST", body=json.dumps(rpc),
                  headers={"content-type": "application/json", "accept": "application/json, text/event-stream"})
+
+    @task(3)
+    def wallets(self):
+        params = random.choice([{}, {"include_hold_times": "true"}, {"include_changes": "true"}])
+        if random.random() < 0.05:
+            params["refresh"] = "true"
+        self.ask("/v1/wallets", params=params)
+
+    @task(2)
+    def wallet_positions(self):
+        self.ask("/v1/wallets/positions", params={"coin": random.choice(WALLET_COINS)})
 
     @task(1)
     def meta(self):
