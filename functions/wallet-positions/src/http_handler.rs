@@ -8,7 +8,6 @@ use shared::edge::Call;
 use shared::endpoints::screener::Refresh;
 use shared::endpoints::wallet_positions::{self, PositionsParams};
 use shared::endpoints::wallets::WalletsInput;
-use shared::endpoints::Provenance;
 use shared::upstream::hyperliquid::warm::Sweep;
 use shared::Deps;
 
@@ -29,20 +28,11 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
             )
             .await;
         call.record_upstream(fetched.report);
+        let provenance = fetched.provenance_from(hyperliquid.source);
         let read = fetched.result?;
         let data = wallet_positions::answer(
             &params,
-            &WalletsInput::of(
-                &read,
-                Provenance {
-                    source: hyperliquid.source,
-                    from_memo: fetched.from_memo,
-                    stale: fetched.stale.is_some(),
-                    age: fetched.stale,
-                },
-                Refresh::NotAsked,
-                now,
-            ),
+            &WalletsInput::of(&read, provenance, Refresh::NotAsked, now),
         );
         let partial = data.coverage.wallets_known < data.coverage.wallets_holding;
         if !read.failed_wallets.is_empty() || partial {

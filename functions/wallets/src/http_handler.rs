@@ -9,7 +9,7 @@ use shared::domain::Period;
 use shared::edge::{call, Call};
 use shared::endpoints::screener::Refresh;
 use shared::endpoints::wallets::{self, WalletsInput, WalletsParams};
-use shared::endpoints::{Format, Provenance};
+use shared::endpoints::Format;
 use shared::upstream::hyperliquid::warm::Sweep;
 use shared::Deps;
 
@@ -40,21 +40,9 @@ pub async fn function_handler(deps: &Deps, event: Request) -> Result<Response<Bo
             .read(hyperliquid, &config.wallet_tracking, sweep, fresh, now)
             .await;
         call.record_upstream(fetched.report);
+        let provenance = fetched.provenance_from(hyperliquid.source);
         let read = fetched.result?;
-        let data = wallets::answer(
-            &params,
-            &WalletsInput::of(
-                &read,
-                Provenance {
-                    source: hyperliquid.source,
-                    from_memo: fetched.from_memo,
-                    stale: fetched.stale.is_some(),
-                    age: fetched.stale,
-                },
-                refresh,
-                now,
-            ),
-        );
+        let data = wallets::answer(&params, &WalletsInput::of(&read, provenance, refresh, now));
         // A wallet that failed, or holds whose fills are not known yet: a later call will say
         // more, so nobody keeps this one.
         let partial = data

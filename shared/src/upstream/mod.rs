@@ -197,8 +197,14 @@ pub struct Age {
 impl<T> Fetched<T> {
     /// Where this fetch's data came from, as an answer states it.
     pub fn provenance(&self, source: &impl PositioningSource) -> Provenance {
+        self.provenance_from(source.source())
+    }
+
+    /// [`Fetched::provenance`] for an upstream that is not a positioning venue (Hyperliquid),
+    /// whose answers say `source`.
+    pub fn provenance_from(&self, source: &'static str) -> Provenance {
         Provenance {
-            source: source.source(),
+            source,
             from_memo: self.from_memo,
             stale: self.stale.is_some(),
             age: self.stale,
